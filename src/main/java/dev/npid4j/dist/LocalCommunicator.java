@@ -1,0 +1,26 @@
+package dev.npid4j.dist;
+
+import org.bytedeco.pytorch.Tensor;
+
+/** World of one: every collective is the identity. */
+final class LocalCommunicator implements Communicator {
+  static final LocalCommunicator INSTANCE = new LocalCommunicator();
+
+  @Override
+  public int rank() {
+    return 0;
+  }
+
+  @Override
+  public int worldSize() {
+    return 1;
+  }
+
+  @Override
+  public void allReduceMean(Tensor t) {}
+
+  @Override
+  public Tensor allGather(Tensor t) {
+    return t;
+  }
+}

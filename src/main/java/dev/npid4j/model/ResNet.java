@@ -1,0 +1,105 @@
+package dev.npid4j.model;
+
+import static org.bytedeco.pytorch.global.torch.relu;
+
+import dev.npid4j.torch.Layers;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.BatchNorm2dImplBaseBase;
+import org.bytedeco.pytorch.BatchNorm2dImpl;
+import org.bytedeco.pytorch.Conv2dImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A torchvision-layout ResNet/ResNeXt trunk without the classifier: its state-dict keys are
+ * torchvision's ({@code conv1.weight}, {@code layer1.0.downsample.0.weight}, ...).
+ *
+ * <p>Init is PyTorch's module default (conv: kaiming-uniform a=sqrt(5); BN: 1/0), which is what
+ * VISSL ends up with because it rebuilds conv1, bn1 and layer1-4 after torchvision's init.
+ */
+public final class ResNet extends Module {
+  private final ResNetSpec spec;
+  private final Conv2dImpl conv1;
+  private final BatchNorm2dImpl bn1;
+  private final List<Stage> stages = new ArrayList<>();
+
+  public ResNet(ResNetSpec spec) {
+    this.spec = spec;
+    long width = (long) spec.baseWidth() * spec.widthMultiplier();
+    boolean imagenet = spec.stem().equals("imagenet");
+    conv1 = register_module("conv1", imagenet
+        ? Layers.conv2d(spec.inputChannels(), width, 7, 2, 3, 1, false)
+        : Layers.conv2d(spec.inputChannels(), width, 3, 1, 1, 1, false));
+    bn1 = register_module("bn1", Layers.batchNorm2d(width));
+    int[] layers = ResNetSpec.LAYERS.get(spec.depth());
+    long[] inplanes = {width};
+    for (int i = 0; i < 4; i++) {
+      long planes = width << i;
+      long stride = i == 0 ? 1 : (i == 3 ? spec.layer4Stride() : 2);
+      stages.add(register_module("layer" + (i + 1), new Stage(spec, inplanes, planes, layers[i], stride)));
+    }
+    if (spec.zeroInitResidual()) {
+      for (Stage s : stages) {
+        s.blocks.forEach(ResidualBlock::zeroInitResidual);
+      }
+    }
+  }
+
+  public ResNetSpec spec() {
+    return spec;
+  }
+
+  public int outputDim() {
+    return spec.outputDim();
+  }
+
+  /** Image batch N x C x H x W to res5avg features N x outputDim. */
+  public Tensor forward(Tensor x) {
+    Tensor out = relu(bn1.forward(conv1.forward(x)));
+    if (spec.stem().equals("imagenet")) {
+      out = torch.max_pool2d(out, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, false);
+    }
+    for (Stage s : stages) {
+      out = s.forward(out);
+    }
+    return torch.flatten(torch.adaptive_avg_pool2d(out, 1, 1), 1, -1);
+  }
+
+  static void zeroWeight(BatchNorm2dImplBaseBase bn) {
+    try (NoGradGuard g = new NoGradGuard()) {
+      bn.weight().zero_();
+    }
+  }
+
+  /** torchvision's {@code layerN}: blocks registered as "0", "1", ... */
+  private static final class Stage extends Module {
+    final List<ResidualBlock> blocks = new ArrayList<>();
+
+    Stage(ResNetSpec spec, long[] inplanes, long planes, int count, long stride) {
+      boolean bottleneck = ResNetSpec.usesBottleneck(spec.depth());
+      long expansion = bottleneck ? Bottleneck.EXPANSION : BasicBlock.EXPANSION;
+      for (int b = 0; b < count; b++) {
+        long s = b == 0 ? stride : 1;
+        Downsample ds = (b == 0 && (s != 1 || inplanes[0] != planes * expansion))
+            ? new Downsample(inplanes[0], planes * expansion, s) : null;
+        ResidualBlock block = bottleneck
+            ? new Bottleneck(inplanes[0], planes, s, ds, spec.groups(), spec.widthPerGroup())
+            : new BasicBlock(inplanes[0], planes, s, ds);
+        register_module(Integer.toString(b), (Module) block);
+        blocks.add(block);
+        inplanes[0] = planes * expansion;
+      }
+    }
+
+    Tensor forward(Tensor x) {
+      Tensor out = x;
+      for (ResidualBlock b : blocks) {
+        out = b.forward(out);
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package dev.npid4j.torch;
+
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.pytorch.BatchNorm1dImpl;
+import org.bytedeco.pytorch.BatchNorm2dImpl;
+import org.bytedeco.pytorch.BatchNormOptions;
+import org.bytedeco.pytorch.Conv2dImpl;
+import org.bytedeco.pytorch.Conv2dOptions;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.LinearOptions;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Builders for libtorch layers. The JavaCPP option setters are pointer accessors where
+ * {@code put(a, b)} means {@code put(index, value)}; keeping every option write here keeps
+ * that trap in one place (bytedeco-notes pitfall 3).
+ */
+public final class Layers {
+  private Layers() {}
+
+  /** A square 2-D convolution with PyTorch's default init (kaiming-uniform a=sqrt(5)). */
+  public static Conv2dImpl conv2d(long in, long out, long kernel, long stride, long padding, long groups, boolean bias) {
+    Conv2dOptions o = new Conv2dOptions(in, out, new LongPointer(kernel, kernel));
+    o.stride().put(new long[] {stride, stride});
+    o.padding().put(new LongPointer(padding, padding));
+    o.groups().put(groups);
+    o.bias().put(bias);
+    return new Conv2dImpl(o);
+  }
+
+  public static BatchNorm2dImpl batchNorm2d(long channels) {
+    return batchNorm2d(channels, 1e-5, 0.1);
+  }
+
+  public static BatchNorm2dImpl batchNorm2d(long channels, double eps, double momentum) {
+    return new BatchNorm2dImpl(batchNormOptions(channels, eps, momentum));
+  }
+
+  public static BatchNorm1dImpl batchNorm1d(long channels, double eps, double momentum) {
+    return new BatchNorm1dImpl(batchNormOptions(channels, eps, momentum));
+  }
+
+  private static BatchNormOptions batchNormOptions(long channels, double eps, double momentum) {
+    BatchNormOptions o = new BatchNormOptions(channels);
+    o.eps().put(eps);
+    o.momentum().put(new DoubleOptional(momentum));
+    return o;
+  }
+
+  public static LinearImpl linear(long in, long out, boolean bias) {
+    LinearOptions o = new LinearOptions(in, out);
+    o.bias().put(bias);
+    return new LinearImpl(o);
+  }
+
+  /**
+   * {@code x[:, :, ::step, ::step]}. A strided 1x1 convolution equals a stride-1 1x1 convolution
+   * on this subsampled input; using it avoids oneDNN's SIGFPE in the strided 1x1 backward on
+   * these VMs (bytedeco-notes pitfall 2) with the same weights and the same maths.
+   */
+  public static Tensor subsample(Tensor x, long step) {
+    if (step == 1) {
+      return x;
+    }
+    return x.slice(2, new LongOptional(0), new LongOptional(x.size(2)), step)
+        .slice(3, new LongOptional(0), new LongOptional(x.size(3)), step);
+  }
+}

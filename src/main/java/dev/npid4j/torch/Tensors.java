@@ -1,0 +1,94 @@
+package dev.npid4j.torch;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** Conversions between Java arrays and tensors, and dtype helpers. All copies, never views. */
+public final class Tensors {
+  private Tensors() {}
+
+  public static Tensor fromFloats(float[] data, long... shape) {
+    checkSize(data.length, shape);
+    try (FloatPointer p = new FloatPointer(data)) {
+      return torch.from_blob(p, shape, options(ScalarType.Float)).clone();
+    }
+  }
+
+  public static Tensor fromDoubles(double[] data, long... shape) {
+    checkSize(data.length, shape);
+    try (DoublePointer p = new DoublePointer(data)) {
+      return torch.from_blob(p, shape, options(ScalarType.Double)).clone();
+    }
+  }
+
+  public static Tensor fromLongs(long[] data, long... shape) {
+    checkSize(data.length, shape);
+    try (LongPointer p = new LongPointer(data)) {
+      return torch.from_blob(p, shape, options(ScalarType.Long)).clone();
+    }
+  }
+
+  /** Copies a float tensor of any shape (made contiguous) into a new array. */
+  public static float[] toFloats(Tensor t) {
+    Tensor c = t.to(ScalarType.Float).contiguous();
+    float[] out = new float[Math.toIntExact(c.numel())];
+    c.data_ptr_float().get(out);
+    return out;
+  }
+
+  public static double[] toDoubles(Tensor t) {
+    Tensor c = t.to(ScalarType.Double).contiguous();
+    double[] out = new double[Math.toIntExact(c.numel())];
+    c.data_ptr_double().get(out);
+    return out;
+  }
+
+  public static long[] toLongs(Tensor t) {
+    Tensor c = t.to(ScalarType.Long).contiguous();
+    long[] out = new long[Math.toIntExact(c.numel())];
+    c.data_ptr_long().get(out);
+    return out;
+  }
+
+  public static TensorOptions options(ScalarType type) {
+    return new TensorOptions().dtype(new ScalarTypeOptional(type));
+  }
+
+  public static Tensor zeros(ScalarType type, long... shape) {
+    return torch.zeros(shape, options(type));
+  }
+
+  public static Scalar scalar(double v) {
+    return new Scalar(v);
+  }
+
+  /** Enums returned from native code are fresh instances: compare by value (bytedeco pitfall). */
+  public static boolean isType(Tensor t, ScalarType type) {
+    return t.scalar_type().value == type.value;
+  }
+
+  public static long[] shape(Tensor t) {
+    long[] s = new long[(int) t.dim()];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = t.size(i);
+    }
+    return s;
+  }
+
+  private static void checkSize(int length, long[] shape) {
+    long n = 1;
+    for (long s : shape) {
+      n *= s;
+    }
+    if (n != length) {
+      throw new IllegalArgumentException("array of " + length + " elements does not fit shape " + java.util.Arrays.toString(shape));
+    }
+  }
+}
