@@ -1,0 +1,44 @@
+package dev.npid4j.torch;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+
+/** A module's named tensors as ordinary Java maps, keyed like PyTorch's state dict. */
+public final class StateDict {
+  private StateDict() {}
+
+  public static Map<String, Tensor> parameters(Module m) {
+    return toMap(m.named_parameters(true));
+  }
+
+  public static Map<String, Tensor> buffers(Module m) {
+    return toMap(m.named_buffers(true));
+  }
+
+  /** Parameters then buffers (BN running stats, num_batches_tracked). */
+  public static Map<String, Tensor> of(Module m) {
+    Map<String, Tensor> all = parameters(m);
+    all.putAll(buffers(m));
+    return all;
+  }
+
+  public static long parameterCount(Module m) {
+    long n = 0;
+    for (Tensor t : parameters(m).values()) {
+      n += t.numel();
+    }
+    return n;
+  }
+
+  private static Map<String, Tensor> toMap(StringTensorDict dict) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (long i = 0; i < dict.size(); i++) {
+      var item = dict.get(i);
+      out.put(item.key().getString(), item.value());
+    }
+    return out;
+  }
+}
