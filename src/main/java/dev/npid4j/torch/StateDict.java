@@ -33,6 +33,17 @@ public final class StateDict {
     return n;
   }
 
+  /** Dotted name of every submodule to its libtorch type name (e.g. "torch::nn::BatchNorm2d"). */
+  public static Map<String, String> moduleTypes(Module m) {
+    Map<String, String> out = new LinkedHashMap<>();
+    var dict = m.named_modules("", false);
+    for (long i = 0; i < dict.size(); i++) {
+      var item = dict.get(i);
+      out.put(item.key().getString(), item.value().name().getString());
+    }
+    return out;
+  }
+
   private static Map<String, Tensor> toMap(StringTensorDict dict) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (long i = 0; i < dict.size(); i++) {

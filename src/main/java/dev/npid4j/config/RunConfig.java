@@ -1,0 +1,388 @@
+package dev.npid4j.config;
+
+import dev.npid4j.loss.NceLossParams;
+import dev.npid4j.model.MlpHeadSpec;
+import dev.npid4j.model.ResNetSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The typed, validated view of a composed configuration that training reads. Built once, after
+ * VISSL's post-composition inference (LR auto-scaling, LABEL_TYPE), so every bad key or value is
+ * reported before any work starts.
+ */
+public record RunConfig(
+    ConfigTree tree,
+    String experiment,
+    int seed,
+    int logFrequency,
+    boolean verbose,
+    boolean checkNan,
+    int numWorkers,
+    DataSplit train,
+    DataSplit test,
+    ModelConfig model,
+    LossConfig loss,
+    OptimizerConfig optimizer,
+    DistributedConfig distributed,
+    MachineConfig machine,
+    CheckpointConfig checkpoint,
+    KnnMonitorConfig knnMonitor) {
+
+  public record DataSplit(
+      String name,
+      List<String> sources,
+      List<String> datasetNames,
+      List<String> dataPaths,
+      List<String> labelSources,
+      String labelType,
+      int batchSize,
+      List<Object> transforms,
+      long dataLimit,
+      boolean dropLast,
+      int syntheticImageSize,
+      int syntheticClasses) {
+    public boolean isEmpty() {
+      return sources.isEmpty();
+    }
+  }
+
+  public record ModelConfig(ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier) {
+    public int embeddingDim() {
+      return heads.isEmpty() ? trunk.outputDim() : heads.get(heads.size() - 1).outputDim();
+    }
+  }
+
+  /** The loss settings; {@link #params(long)} completes them with the bank size N. */
+  public record LossConfig(
+      NceLossParams.LossType lossType,
+      boolean normEmbedding,
+      double temperature,
+      List<Double> lossWeights,
+      double normConstant,
+      int updateMemWithEmbIndex,
+      long ignoreIndex,
+      int numNegatives,
+      String negativeSamplingType,
+      int embeddingDim,
+      double momentum,
+      boolean normInit,
+      boolean updateMemOnForward) {
+    public NceLossParams params(long numTrainSamples) {
+      return new NceLossParams(lossType, normEmbedding, temperature, lossWeights, normConstant, updateMemWithEmbIndex,
+          ignoreIndex, numNegatives, negativeSamplingType, numTrainSamples, embeddingDim, momentum, normInit, updateMemOnForward);
+    }
+  }
+
+  public record OptimizerConfig(
+      double momentum,
+      boolean nesterov,
+      double weightDecay,
+      int numEpochs,
+      boolean regularizeBn,
+      boolean regularizeBias,
+      Map<String, Object> lrSchedule) {}
+
+  public record DistributedConfig(String backend, int numNodes, int procPerNode, String initMethod, String runId, int nodeId) {
+    public int worldSize() {
+      return numNodes * procPerNode;
+    }
+  }
+
+  public record MachineConfig(String device, int numThreads) {}
+
+  public record CheckpointConfig(String dir, int frequency, int iterFrequency, boolean autoResume, boolean overwriteExisting) {}
+
+  public record KnnMonitorConfig(int frequency, int topk, double sigma, boolean rawPixelBaseline) {}
+
+  private static final String C = "config.";
+
+  /** Composes {@code args} (config=..., overrides) and builds the validated run config. */
+  public static RunConfig fromArgs(List<String> args) {
+    ConfigComposer.Composed c = ConfigComposer.compose(args);
+    return from(c.tree(), c.experiment());
+  }
+
+  public static RunConfig from(ConfigTree tree, String experiment) {
+    inferAfterComposition(tree);
+    return new RunConfig(
+        tree,
+        experiment,
+        tree.getInt(C + "SEED_VALUE"),
+        positive(tree, C + "LOG_FREQUENCY"),
+        tree.getBool(C + "VERBOSE"),
+        tree.getBool(C + "HOOKS.CHECK_NAN"),
+        nonNegative(tree, C + "DATA.NUM_DATALOADER_WORKERS"),
+        split(tree, "TRAIN"),
+        split(tree, "TEST"),
+        model(tree),
+        loss(tree),
+        optimizer(tree),
+        distributed(tree),
+        machine(tree),
+        checkpoint(tree),
+        knnMonitor(tree));
+  }
+
+  /** VISSL's infer_and_assert_hydra_config steps that apply to NPID, in its order. */
+  static void inferAfterComposition(ConfigTree tree) {
+    LrAutoScaling.apply(tree);
+    String train = C + "DATA.TRAIN.";
+    if (tree.getList(train + "LABEL_SOURCES").isEmpty() && !"zero".equals(tree.getString(train + "LABEL_TYPE"))) {
+      tree.set(train + "LABEL_TYPE", "sample_index", false, "inference");
+    }
+  }
+
+  /** Records the training set size as the loss's num_train_samples (VISSL's auto-fill). */
+  public void fillNumTrainSamples(long n) {
+    tree.set(C + "LOSS.nce_loss_with_memory.num_train_samples", n, false, "auto-fill");
+  }
+
+  public int worldSize() {
+    return distributed.worldSize();
+  }
+
+  private static DataSplit split(ConfigTree t, String name) {
+    String p = C + "DATA." + name + ".";
+    List<String> sources = strings(t, p + "DATA_SOURCES");
+    Set<String> known = Set.of("fashion_mnist", "synthetic");
+    for (String s : sources) {
+      if (!known.contains(s)) {
+        String hint = Keys.closest(s, known);
+        throw new ConfigError(p + "DATA_SOURCES: unknown data source '" + s + "'"
+            + (hint != null ? "; did you mean '" + hint + "'?" : "") + " (available: fashion_mnist, synthetic)");
+      }
+    }
+    if (sources.size() > 1) {
+      throw new ConfigError(p + "DATA_SOURCES: npid4j reads one data source per split, got " + sources);
+    }
+    String labelType = t.getString(p + "LABEL_TYPE");
+    if (!Set.of("standard", "sample_index", "zero").contains(labelType)) {
+      throw new ConfigError(p + "LABEL_TYPE must be standard, sample_index or zero, got '" + labelType + "'");
+    }
+    long limit = t.getLong(p + "DATA_LIMIT");
+    if (sources.contains("synthetic") && limit <= 0) {
+      throw new ConfigError(p + "DATA_LIMIT must be > 0 for the synthetic source (it is the number of images)");
+    }
+    return new DataSplit(name, sources, strings(t, p + "DATASET_NAMES"), strings(t, p + "DATA_PATHS"),
+        strings(t, p + "LABEL_SOURCES"), labelType, positive(t, p + "BATCHSIZE_PER_REPLICA"),
+        t.getList(p + "TRANSFORMS"), limit, t.getBool(p + "DROP_LAST"), positive(t, p + "DEFAULT_GRAY_IMG_SIZE"),
+        nonNegative(t, p + "RANDOM_SYNTHETIC_LABELS"));
+  }
+
+  private static ModelConfig model(ConfigTree t) {
+    String m = C + "MODEL.";
+    String trunkName = t.getString(m + "TRUNK.NAME");
+    if (!"resnet".equals(trunkName)) {
+      throw new ConfigError(m + "TRUNK.NAME: trunk '" + trunkName + "' is not available; npid4j builds 'resnet' (ResNet/ResNeXt)");
+    }
+    String r = m + "TRUNK.RESNETS.";
+    if (!"BatchNorm".equals(t.getString(r + "NORM"))) {
+      throw new ConfigError(r + "NORM: only BatchNorm is supported, got '" + t.getString(r + "NORM") + "'");
+    }
+    String inputType = t.getString(m + "INPUT_TYPE");
+    int channels = switch (inputType) {
+      case "rgb" -> 3;
+      case "gray" -> 1;
+      default -> throw new ConfigError(m + "INPUT_TYPE must be rgb or gray, got '" + inputType + "'");
+    };
+    ResNetSpec trunk;
+    try {
+      trunk = new ResNetSpec(t.getInt(r + "DEPTH"), t.getString(r + "STEM"), channels, t.getInt(r + "BASE_WIDTH"),
+          t.getInt(r + "WIDTH_MULTIPLIER"), t.getInt(r + "GROUPS"), t.getInt(r + "WIDTH_PER_GROUP"),
+          t.getInt(r + "LAYER4_STRIDE"), t.getBool(r + "ZERO_INIT_RESIDUAL"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigError(r + "*: " + e.getMessage());
+    }
+    if (t.getBool(m + "AMP_PARAMS.USE_AMP")) {
+      throw new ConfigError(m + "AMP_PARAMS.USE_AMP: mixed precision is not available in npid4j yet; set it to false");
+    }
+    List<MlpHeadSpec> heads = heads(t, m + "HEAD.");
+    return new ModelConfig(trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"));
+  }
+
+  private static final List<String> MLP_KEYS = List.of("dims", "use_bn", "use_relu", "use_dropout", "use_bias", "skip_last_layer_relu_bn");
+
+  private static List<MlpHeadSpec> heads(ConfigTree t, String h) {
+    List<MlpHeadSpec> out = new ArrayList<>();
+    List<Object> params = t.getList(h + "PARAMS");
+    for (int i = 0; i < params.size(); i++) {
+      String at = h + "PARAMS[" + i + "]";
+      if (!(params.get(i) instanceof List<?> entry) || entry.isEmpty() || !(entry.get(0) instanceof String name)) {
+        throw new ConfigError(at + " must look like [\"mlp\", {\"dims\": [2048, 128]}], got " + params.get(i));
+      }
+      if (!name.equals("mlp")) {
+        throw new ConfigError(at + ": head '" + name + "' is not available; npid4j builds 'mlp' heads");
+      }
+      Map<String, Object> p = entry.size() > 1 && entry.get(1) instanceof Map<?, ?> mp ? ConfigTree.asMap(mp) : Map.of();
+      for (String k : p.keySet()) {
+        if (!MLP_KEYS.contains(k)) {
+          String hint = Keys.closest(k, MLP_KEYS);
+          throw new ConfigError(at + ": unknown mlp parameter '" + k + "'" + (hint != null ? "; did you mean '" + hint + "'?" : ""));
+        }
+      }
+      if (!(p.get("dims") instanceof List<?> dimsRaw)) {
+        throw new ConfigError(at + ": mlp needs \"dims\", e.g. {\"dims\": [2048, 128]}");
+      }
+      List<Integer> dims = new ArrayList<>();
+      for (Object d : dimsRaw) {
+        if (!(d instanceof Long l)) {
+          throw new ConfigError(at + ".dims must be integers, got " + dimsRaw);
+        }
+        dims.add(l.intValue());
+      }
+      try {
+        out.add(new MlpHeadSpec(dims, flag(p, "use_bn", false, at), flag(p, "use_relu", false, at),
+            flag(p, "use_dropout", false, at), flag(p, "use_bias", true, at), flag(p, "skip_last_layer_relu_bn", true, at),
+            t.getDouble(h + "BATCHNORM_EPS"), t.getDouble(h + "BATCHNORM_MOMENTUM")));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigError(at + ": " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static boolean flag(Map<String, Object> p, String key, boolean dflt, String at) {
+    Object v = p.getOrDefault(key, dflt);
+    if (!(v instanceof Boolean b)) {
+      throw new ConfigError(at + "." + key + " expects true or false, got " + ConfigTree.describe(v));
+    }
+    return b;
+  }
+
+  private static LossConfig loss(ConfigTree t) {
+    String name = t.getString(C + "LOSS.name");
+    if (!"nce_loss_with_memory".equals(name)) {
+      throw new ConfigError(C + "LOSS.name: loss '" + name + "' is not available; npid4j trains with nce_loss_with_memory");
+    }
+    String l = C + "LOSS.nce_loss_with_memory.";
+    String type = t.getString(l + "loss_type");
+    NceLossParams.LossType lossType = switch (type) {
+      case "nce" -> NceLossParams.LossType.NCE;
+      case "cross_entropy" -> NceLossParams.LossType.CROSS_ENTROPY;
+      default -> throw new ConfigError(l + "loss_type must be nce or cross_entropy, got '" + type + "'");
+    };
+    String sampling = t.getString(l + "negative_sampling_params.type");
+    if (!"random".equals(sampling)) {
+      throw new ConfigError(l + "negative_sampling_params.type must be random"
+          + ("debug".equals(sampling) ? " (VISSL's debug sampler is CUDA-only and draws the same distribution)" : "")
+          + ", got '" + sampling + "'");
+    }
+    List<Double> weights = new ArrayList<>();
+    for (Object w : t.getList(l + "loss_weights")) {
+      if (!(w instanceof Number n)) {
+        throw new ConfigError(l + "loss_weights must be numbers, got " + t.get(l + "loss_weights"));
+      }
+      weights.add(n.doubleValue());
+    }
+    double temperature = t.getDouble(l + "temperature");
+    if (!(temperature > 0)) {
+      throw new ConfigError(l + "temperature must be > 0, got " + temperature);
+    }
+    double momentum = t.getDouble(l + "memory_params.momentum");
+    if (momentum < 0 || momentum > 1) {
+      throw new ConfigError(l + "memory_params.momentum must be in [0, 1], got " + momentum);
+    }
+    if (weights.isEmpty()) {
+      throw new ConfigError(l + "loss_weights needs one weight per model output, got []");
+    }
+    return new LossConfig(lossType, t.getBool(l + "norm_embedding"), temperature, weights,
+        t.getDouble(l + "norm_constant"), t.getInt(l + "update_mem_with_emb_index"), t.getLong(l + "ignore_index"),
+        positive(t, l + "negative_sampling_params.num_negatives"), sampling,
+        positive(t, l + "memory_params.embedding_dim"), momentum, t.getBool(l + "memory_params.norm_init"),
+        t.getBool(l + "memory_params.update_mem_on_forward"));
+  }
+
+  private static OptimizerConfig optimizer(ConfigTree t) {
+    String o = C + "OPTIMIZER.";
+    String name = t.getString(o + "name");
+    if (!"sgd".equals(name)) {
+      throw new ConfigError(o + "name: optimizer '" + name + "' is not available; NPID trains with sgd");
+    }
+    if (t.getBool(o + "use_larc")) {
+      throw new ConfigError(o + "use_larc: LARC is not available in npid4j; set it to false");
+    }
+    return new OptimizerConfig(t.getDouble(o + "momentum"), t.getBool(o + "nesterov"), t.getDouble(o + "weight_decay"),
+        positive(t, o + "num_epochs"), t.getBool(o + "regularize_bn"), t.getBool(o + "regularize_bias"),
+        t.getMap(o + "param_schedulers.lr"));
+  }
+
+  private static DistributedConfig distributed(ConfigTree t) {
+    String d = C + "DISTRIBUTED.";
+    int nodes = positive(t, d + "NUM_NODES");
+    int nodeId = t.getInt("node_id");
+    if (nodeId < 0 || nodeId >= nodes) {
+      throw new ConfigError("node_id must be in [0, " + nodes + ") for DISTRIBUTED.NUM_NODES=" + nodes + ", got " + nodeId);
+    }
+    String init = t.getString(d + "INIT_METHOD");
+    if (!Set.of("tcp", "file", "env").contains(init)) {
+      throw new ConfigError(d + "INIT_METHOD must be tcp, file or env, got '" + init + "'");
+    }
+    return new DistributedConfig(t.getString(d + "BACKEND"), nodes, positive(t, d + "NUM_PROC_PER_NODE"), init,
+        t.getString(d + "RUN_ID"), nodeId);
+  }
+
+  private static MachineConfig machine(ConfigTree t) {
+    String device = t.getString(C + "MACHINE.DEVICE");
+    if (!Set.of("cpu", "gpu").contains(device)) {
+      throw new ConfigError(C + "MACHINE.DEVICE must be cpu or gpu, got '" + device + "'");
+    }
+    return new MachineConfig(device, nonNegative(t, C + "MACHINE.NUM_THREADS"));
+  }
+
+  private static CheckpointConfig checkpoint(ConfigTree t) {
+    String c = C + "CHECKPOINT.";
+    String dir = t.getString(c + "DIR");
+    if (dir == null || dir.isBlank()) {
+      throw new ConfigError(c + "DIR must name the run directory, e.g. config.CHECKPOINT.DIR=runs/quickstart");
+    }
+    return new CheckpointConfig(dir, positive(t, c + "CHECKPOINT_FREQUENCY"), t.getInt(c + "CHECKPOINT_ITER_FREQUENCY"),
+        t.getBool(c + "AUTO_RESUME"), t.getBool(c + "OVERWRITE_EXISTING"));
+  }
+
+  private static KnnMonitorConfig knnMonitor(ConfigTree t) {
+    String k = C + "KNN_MONITOR.";
+    Object topk = t.get(k + "TOPK");
+    if (!(topk instanceof Long)) {
+      throw new ConfigError(k + "TOPK expects one integer, got " + ConfigTree.describe(topk));
+    }
+    int frequency = t.getInt(k + "FREQUENCY");
+    if (frequency < -1) {
+      throw new ConfigError(k + "FREQUENCY must be -1 (never), 0 (after the last epoch) or N > 0 (every N epochs), got " + frequency);
+    }
+    double sigma = t.getDouble(k + "SIGMA");
+    if (!(sigma > 0)) {
+      throw new ConfigError(k + "SIGMA must be > 0, got " + sigma);
+    }
+    return new KnnMonitorConfig(frequency, positive(t, k + "TOPK"), sigma, t.getBool(k + "RAW_PIXEL_BASELINE"));
+  }
+
+  private static List<String> strings(ConfigTree t, String path) {
+    List<String> out = new ArrayList<>();
+    for (Object o : t.getList(path)) {
+      if (o == null || o instanceof Map || o instanceof List) {
+        throw new ConfigError(path + " must be a list of strings, got " + t.get(path));
+      }
+      out.add(String.valueOf(o));
+    }
+    return out;
+  }
+
+  private static int positive(ConfigTree t, String path) {
+    int v = t.getInt(path);
+    if (v < 1) {
+      throw new ConfigError(path + " must be >= 1, got " + v);
+    }
+    return v;
+  }
+
+  private static int nonNegative(ConfigTree t, String path) {
+    int v = t.getInt(path);
+    if (v < 0) {
+      throw new ConfigError(path + " must be >= 0, got " + v);
+    }
+    return v;
+  }
+}

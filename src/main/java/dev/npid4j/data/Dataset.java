@@ -1,0 +1,18 @@
+package dev.npid4j.data;
+
+/** Indexed images with optional class labels. Implementations are safe for concurrent reads. */
+public interface Dataset {
+  int size();
+
+  /** The decoded image (0..255 values), a fresh array the caller may modify. */
+  Image image(int index);
+
+  /** Class label, or -1 when the data set has none. */
+  int label(int index);
+
+  /** Number of classes (max label + 1), 0 when unlabelled. */
+  int numClasses();
+
+  /** A short description for logs: source, split, path. */
+  String describe();
+}

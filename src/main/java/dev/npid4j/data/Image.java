@@ -1,0 +1,30 @@
+package dev.npid4j.data;
+
+/**
+ * An image as planar float channels (C x H x W, row-major). Decoded images hold 0..255 like a
+ * PIL uint8 image; after {@code ToTensor} they hold 0..1 and {@code tensor} is true.
+ */
+public record Image(int channels, int height, int width, float[] data, boolean tensor) {
+  public Image {
+    if (data.length != channels * height * width) {
+      throw new IllegalArgumentException("image data has " + data.length + " values, expected " + channels + "x" + height + "x" + width);
+    }
+  }
+
+  public static Image of(int channels, int height, int width) {
+    return new Image(channels, height, width, new float[channels * height * width], false);
+  }
+
+  public float get(int c, int y, int x) {
+    return data[(c * height + y) * width + x];
+  }
+
+  /** PIL's ITU-R 601-2 luma ("L" = R*299/1000 + G*587/1000 + B*114/1000), rounded to uint8 as PIL does. */
+  public static float luma(float r, float g, float b) {
+    return Math.round((r * 299 + g * 587 + b * 114) / 1000f);
+  }
+
+  public Image withData(float[] newData, boolean isTensor) {
+    return new Image(channels, height, width, newData, isTensor);
+  }
+}

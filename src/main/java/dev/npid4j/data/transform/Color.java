@@ -1,0 +1,192 @@
+package dev.npid4j.data.transform;
+
+import dev.npid4j.data.Image;
+import java.util.SplittableRandom;
+
+/**
+ * torchvision's colour transforms on PIL-like images (0..255 values, uint8 semantics): the
+ * adjustments are Pillow's ImageEnhance blends (truncating to uint8) and its HSV round trip.
+ * One-channel images are PIL "L" images: saturation and hue leave them unchanged.
+ */
+final class Color {
+  private Color() {}
+
+  /**
+   * ColorJitter: the four adjustments in a random order, each with a factor drawn uniformly
+   * from its range (null range: skipped), as torchvision's get_params.
+   */
+  record ColorJitter(double[] brightness, double[] contrast, double[] saturation, double[] hue) implements Transform {
+    @Override
+    public Image apply(Image img, SplittableRandom r) {
+      int[] order = {0, 1, 2, 3};
+      for (int i = 3; i > 0; i--) {
+        int j = r.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      Double b = brightness == null ? null : Geometry.uniform(r, brightness[0], brightness[1]);
+      Double c = contrast == null ? null : Geometry.uniform(r, contrast[0], contrast[1]);
+      Double s = saturation == null ? null : Geometry.uniform(r, saturation[0], saturation[1]);
+      Double h = hue == null ? null : Geometry.uniform(r, hue[0], hue[1]);
+      Image out = img;
+      for (int op : order) {
+        if (op == 0 && b != null) {
+          out = Color.brightness(out, b);
+        } else if (op == 1 && c != null) {
+          out = Color.contrast(out, c);
+        } else if (op == 2 && s != null) {
+          out = Color.saturation(out, s);
+        } else if (op == 3 && h != null) {
+          out = Color.hue(out, h);
+        }
+      }
+      return out;
+    }
+  }
+
+  record RandomGrayscale(double p) implements Transform {
+    @Override
+    public Image apply(Image img, SplittableRandom r) {
+      return r.nextDouble() < p ? grayscale(img) : img;
+    }
+  }
+
+  /** PIL convert("L"), replicated back to the input's channel count. */
+  static Image grayscale(Image img) {
+    if (img.channels() == 1) {
+      return img;
+    }
+    int plane = img.height() * img.width();
+    float[] src = img.data();
+    float[] out = new float[src.length];
+    for (int i = 0; i < plane; i++) {
+      float l = Image.luma(src[i], src[plane + i], src[2 * plane + i]);
+      out[i] = l;
+      out[plane + i] = l;
+      out[2 * plane + i] = l;
+    }
+    return img.withData(out, img.tensor());
+  }
+
+  static Image brightness(Image img, double f) {
+    float[] src = img.data();
+    float[] out = new float[src.length];
+    for (int i = 0; i < src.length; i++) {
+      out[i] = blend(0, src[i], f);
+    }
+    return img.withData(out, img.tensor());
+  }
+
+  static Image contrast(Image img, double f) {
+    float[] src = img.data();
+    int plane = img.height() * img.width();
+    double sum = 0;
+    for (int i = 0; i < plane; i++) {
+      sum += img.channels() == 1 ? src[i] : Image.luma(src[i], src[plane + i], src[2 * plane + i]);
+    }
+    float mean = (float) Math.floor(sum / plane + 0.5); // int(ImageStat mean + 0.5)
+    float[] out = new float[src.length];
+    for (int i = 0; i < src.length; i++) {
+      out[i] = blend(mean, src[i], f);
+    }
+    return img.withData(out, img.tensor());
+  }
+
+  static Image saturation(Image img, double f) {
+    if (img.channels() == 1) {
+      return img;
+    }
+    Image gray = grayscale(img);
+    float[] src = img.data();
+    float[] g = gray.data();
+    float[] out = new float[src.length];
+    for (int i = 0; i < src.length; i++) {
+      out[i] = blend(g[i], src[i], f);
+    }
+    return img.withData(out, img.tensor());
+  }
+
+  /** Pillow RGB -> HSV (uint8), h shifted by uint8(hue * 255) with wrap-around, HSV -> RGB. */
+  static Image hue(Image img, double factor) {
+    if (img.channels() == 1) {
+      return img;
+    }
+    int shift = Math.floorMod((int) (factor * 255), 256);
+    int plane = img.height() * img.width();
+    float[] src = img.data();
+    float[] out = new float[src.length];
+    for (int i = 0; i < plane; i++) {
+      int r = (int) src[i];
+      int g = (int) src[plane + i];
+      int b = (int) src[2 * plane + i];
+      int maxc = Math.max(r, Math.max(g, b));
+      int minc = Math.min(r, Math.min(g, b));
+      int h;
+      int s;
+      if (minc == maxc) {
+        h = 0;
+        s = 0;
+      } else {
+        float cr = maxc - minc;
+        float sf = cr / maxc;
+        float rc = (maxc - r) / cr;
+        float gc = (maxc - g) / cr;
+        float bc = (maxc - b) / cr;
+        float hf;
+        if (r == maxc) {
+          hf = bc - gc;
+        } else if (g == maxc) {
+          hf = 2.0f + rc - bc;
+        } else {
+          hf = 4.0f + gc - rc;
+        }
+        hf = (float) ((hf / 6.0 + 1.0) % 1.0);
+        h = clip8Int((int) (hf * 255.0));
+        s = clip8Int((int) (sf * 255.0));
+      }
+      h = (h + shift) & 0xff;
+      int v = maxc;
+      int ro;
+      int go;
+      int bo;
+      if (s == 0) {
+        ro = v;
+        go = v;
+        bo = v;
+      } else {
+        int sector = (int) Math.floor(h * 6.0f / 255.0f);
+        float fr = h * 6.0f / 255.0f - sector;
+        float fs = s / 255.0f;
+        int p = clip8Int(Math.round(v * (1.0f - fs)));
+        int q = clip8Int(Math.round(v * (1.0f - fs * fr)));
+        int t = clip8Int(Math.round(v * (1.0f - fs * (1.0f - fr))));
+        switch (sector % 6) {
+          case 0 -> { ro = v; go = t; bo = p; }
+          case 1 -> { ro = q; go = v; bo = p; }
+          case 2 -> { ro = p; go = v; bo = t; }
+          case 3 -> { ro = p; go = q; bo = v; }
+          case 4 -> { ro = t; go = p; bo = v; }
+          default -> { ro = v; go = p; bo = q; }
+        }
+      }
+      out[i] = ro;
+      out[plane + i] = go;
+      out[2 * plane + i] = bo;
+    }
+    return img.withData(out, img.tensor());
+  }
+
+  /** Pillow's ImagingBlend for uint8: im1 + alpha (im2 - im1), truncated and clipped. */
+  static float blend(float im1, float im2, double alpha) {
+    double t = im1 + alpha * (im2 - im1);
+    if (t <= 0) {
+      return 0;
+    }
+    return t >= 255 ? 255 : (float) Math.floor(t);
+  }
+
+  private static int clip8Int(int v) {
+    return v < 0 ? 0 : (v > 255 ? 255 : v);
+  }
+}
