@@ -132,7 +132,13 @@ public final class ConfigTree {
       node.put(leaf, normalise(value));
       return;
     }
-    node.put(leaf, checked(path, node.get(leaf), normalise(value), source));
+    Object current = node.get(leaf);
+    Object incoming = normalise(value);
+    if (current instanceof Map && incoming instanceof Map) {
+      mergeInto(asMap(current), asMap(incoming), path, source); // a map value overrides key by key, like a file
+      return;
+    }
+    node.put(leaf, checked(path, current, incoming, source));
   }
 
   /** Deep-merges {@code overlay} (a file's top-level map) into this tree in struct mode. */

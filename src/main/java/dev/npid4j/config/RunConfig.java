@@ -95,7 +95,7 @@ public record RunConfig(
 
   public record CheckpointConfig(String dir, int frequency, int iterFrequency, boolean autoResume, boolean overwriteExisting) {}
 
-  public record KnnMonitorConfig(int frequency, int topk, double sigma, boolean rawPixelBaseline) {}
+  public record KnnMonitorConfig(int frequency, int topk, double sigma, boolean rawPixelBaseline, boolean recomputedFeatures) {}
 
   private static final String C = "config.";
 
@@ -356,7 +356,8 @@ public record RunConfig(
     if (!(sigma > 0)) {
       throw new ConfigError(k + "SIGMA must be > 0, got " + sigma);
     }
-    return new KnnMonitorConfig(frequency, positive(t, k + "TOPK"), sigma, t.getBool(k + "RAW_PIXEL_BASELINE"));
+    return new KnnMonitorConfig(frequency, positive(t, k + "TOPK"), sigma, t.getBool(k + "RAW_PIXEL_BASELINE"),
+        t.getBool(k + "RECOMPUTED_FEATURES"));
   }
 
   private static List<String> strings(ConfigTree t, String path) {

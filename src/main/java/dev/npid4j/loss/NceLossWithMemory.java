@@ -39,6 +39,11 @@ public final class NceLossWithMemory implements AutoCloseable {
   private final double momentum;
   private double z;
   private boolean memorySynced;
+  /**
+   * Reused home of the gathered rows (B'(K+1) x D; 268 MB at B=128, K=4096). A fresh tensor of
+   * that size is mmap'ed and page-faulted on every step, which made the gather 15x slower.
+   */
+  private Tensor gathered;
 
   /**
    * A new loss with VISSL's random bank init: U[-stdv, stdv) with stdv = 1/sqrt(D/3), rows
@@ -53,7 +58,7 @@ public final class NceLossWithMemory implements AutoCloseable {
       Tensor raw = torch.rand(new long[] {params.memorySize(), params.embeddingDim()}, Tensors.options(dtype))
           .mul_(new Scalar(2 * stdv)).add_(new Scalar(-stdv));
       bank = params.normInit() ? Ops.l2Normalize(raw) : raw;
-      scope.detach(bank);
+      Tensors.keep(bank);
     }
     return new NceLossWithMemory(params, bank, dtype, sampler, comm);
   }
@@ -156,7 +161,7 @@ public final class NceLossWithMemory implements AutoCloseable {
     for (int i = 0; i < b; i++) {
       idx[i * (k + 1)] = y[i];
     }
-    Tensor weight = memory.index_select(0, Tensors.fromLongs(idx, idx.length)).view(b, k + 1, d);
+    Tensor weight = gatherRows(Tensors.fromLongs(idx, idx.length)).view(b, k + 1, d);
     Tensor s = torch.bmm(weight, v.unsqueeze(2)).squeeze(2).div(new Scalar(temperature));
 
     double loss;
@@ -194,6 +199,21 @@ public final class NceLossWithMemory implements AutoCloseable {
       updateMemory(v, yT);
     }
     return new OutputResult(loss, gradU);
+  }
+
+  /** memory[idx] into the reused buffer (grown when needed); valid until the next call. */
+  private Tensor gatherRows(Tensor idx) {
+    long rows = idx.size(0);
+    if (gathered == null || gathered.size(0) < rows) {
+      if (gathered != null) {
+        gathered.close();
+      }
+      gathered = Tensors.keep(torch.empty(new long[] {rows, params.embeddingDim()}, Tensors.options(dtype),
+          new org.bytedeco.pytorch.MemoryFormatOptional()));
+    }
+    Tensor out = gathered.narrow(0, 0, rows);
+    torch.index_select_out(out, memory, 0, idx);
+    return out;
   }
 
   /** memory[y] = normalize(m * memory[y] + (1 - m) * v) over all ranks' (y, v); last duplicate wins. */
@@ -234,5 +254,8 @@ public final class NceLossWithMemory implements AutoCloseable {
   @Override
   public void close() {
     memory.close();
+    if (gathered != null) {
+      gathered.close();
+    }
   }
 }

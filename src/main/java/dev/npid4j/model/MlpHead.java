@@ -17,10 +17,13 @@ import dev.npid4j.torch.Layers;
 public final class MlpHead extends Module {
   private final MlpHeadSpec spec;
   private final List<UnaryOperator<Tensor>> layers = new ArrayList<>();
+  // Java-side modules must stay reachable: libtorch calls back into them (train/eval), and a
+  // collected peer shows up as a NullPointerException from native code.
+  private final Module clf;
 
   public MlpHead(MlpHeadSpec spec) {
     this.spec = spec;
-    Module clf = register_module("clf", new Module());
+    clf = register_module("clf", new Module());
     int index = 0;
     List<Integer> dims = spec.dims();
     for (int i = 1; i < dims.size(); i++) {

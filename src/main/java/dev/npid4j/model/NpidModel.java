@@ -13,10 +13,11 @@ import org.bytedeco.pytorch.Tensor;
 public final class NpidModel extends Module {
   private final ResNet trunk;
   private final List<MlpHead> heads = new ArrayList<>();
+  private final Module headList; // kept reachable: see MlpHead#clf
 
   public NpidModel(ResNetSpec trunkSpec, List<MlpHeadSpec> headSpecs) {
     trunk = register_module("trunk", new ResNet(trunkSpec));
-    Module headList = register_module("heads", new Module());
+    headList = register_module("heads", new Module());
     int dim = trunk.outputDim();
     for (int i = 0; i < headSpecs.size(); i++) {
       MlpHeadSpec h = headSpecs.get(i);

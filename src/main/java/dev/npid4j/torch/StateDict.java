@@ -48,7 +48,8 @@ public final class StateDict {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (long i = 0; i < dict.size(); i++) {
       var item = dict.get(i);
-      out.put(item.key().getString(), item.value());
+      // A fresh handle: value() points into the dict item, which is freed with the dict.
+      out.put(item.key().getString(), new Tensor(item.value()));
     }
     return out;
   }

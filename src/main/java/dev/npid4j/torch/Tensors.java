@@ -14,6 +14,16 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Tensors {
   private Tensors() {}
 
+  /**
+   * Lets a tensor created inside a {@code PointerScope} outlive it: the scope's close drops only
+   * its own reference. ({@code scope.detach} would drop the last one and free the tensor.)
+   * The caller owns the tensor afterwards and frees it with {@code close()}.
+   */
+  public static Tensor keep(Tensor t) {
+    t.retainReference();
+    return t;
+  }
+
   public static Tensor fromFloats(float[] data, long... shape) {
     checkSize(data.length, shape);
     try (FloatPointer p = new FloatPointer(data)) {

@@ -1,0 +1,60 @@
+package dev.npid4j.cli;
+
+import dev.npid4j.UserError;
+import dev.npid4j.engine.TrainingFailure;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code npid4j}: NPID / NPID++ self-supervised training, VISSL-compatible. */
+@Command(name = "npid4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+    description = "Self-supervised image representations with NPID / NPID++ on libtorch, configured like VISSL.",
+    subcommands = {TrainCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns the exit code: 0 ok, 2 user error (one clear line), 1 anything else. */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+      boolean verbose = parseResult.hasMatchedOption("--verbose");
+      PrintWriter err = cmd.getErr();
+      if (ex instanceof UserError) {
+        err.println("npid4j: error: " + ex.getMessage());
+        if (verbose) {
+          ex.printStackTrace(err);
+        }
+        err.flush();
+        return 2;
+      }
+      if (ex instanceof TrainingFailure) {
+        err.println("npid4j: training stopped: " + ex.getMessage());
+        if (verbose) {
+          ex.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+      }
+      err.println("npid4j: internal error: " + ex);
+      ex.printStackTrace(err);
+      err.flush();
+      return 1;
+    });
+    cli.setParameterExceptionHandler((ex, a) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("npid4j: error: " + ex.getMessage());
+      err.println("run 'npid4j " + (ex.getCommandLine().getCommandName().equals("npid4j") ? "" : ex.getCommandLine().getCommandName() + " ")
+          + "--help' for usage");
+      err.flush();
+      return 2;
+    });
+    return cli.execute(args);
+  }
+}

@@ -1,0 +1,36 @@
+package dev.npid4j.engine;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/** {@code metrics.jsonl}: one JSON object per line, flushed as written so a crash loses nothing. */
+public final class MetricsLog implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private final BufferedWriter writer;
+
+  public MetricsLog(Path file) throws IOException {
+    writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  public void write(Map<String, Object> record) {
+    try {
+      writer.write(JSON.writeValueAsString(record));
+      writer.newLine();
+      writer.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to metrics.jsonl", e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    writer.close();
+  }
+}

@@ -1,0 +1,8 @@
+package dev.npid4j.engine;
+
+import dev.npid4j.eval.KnnResult;
+import java.nio.file.Path;
+
+/** What a finished training run reports. */
+public record TrainSummary(Path runDir, int epochs, long steps, double seconds, double trainImagesPerSecond,
+    double finalLoss, KnnResult knn, KnnResult rawPixelKnn, boolean alreadyFinished) {}

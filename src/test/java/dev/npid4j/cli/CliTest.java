@@ -1,0 +1,90 @@
+package dev.npid4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.npid4j.torch.Torch;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a user sees from the CLI: exit codes and one clear line per mistake, nothing written. */
+class CliTest {
+  public record Result(int code, String out, String err) {}
+
+  @BeforeAll
+  static void load() {
+    Torch.load();
+  }
+
+  static synchronized Result cli(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.run(args);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static void assertOneLineError(Result r, String... fragments) {
+    assertThat(r.code()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).as("stderr: %s", r.err()).hasSize(1);
+    assertThat(r.err()).startsWith("npid4j: error: ");
+    for (String f : fragments) {
+      assertThat(r.err()).contains(f);
+    }
+  }
+
+  @Test
+  void misspeltKey(@TempDir Path dir) {
+    Result r = cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
+        "config.LOSS.nce_loss_with_memory.temprature=0.1");
+    assertOneLineError(r, "config.LOSS.nce_loss_with_memory.temprature", "did you mean 'config.LOSS.nce_loss_with_memory.temperature'");
+    assertThat(Files.exists(dir.resolve("run"))).isFalse();
+  }
+
+  @Test
+  void nonNumericValue(@TempDir Path dir) {
+    Result r = cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
+        "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=big");
+    assertOneLineError(r, "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA expects an integer, got 'big'");
+  }
+
+  @Test
+  void missingDataSet(@TempDir Path dir) throws Exception {
+    Path empty = Files.createDirectory(dir.resolve("no-data-here"));
+    Result r = cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
+        "config.DATA.TRAIN.DATA_PATHS=[" + empty + "]");
+    assertOneLineError(r, "config.DATA.TRAIN.DATA_PATHS", "no Fashion-MNIST files in " + empty);
+    assertThat(Files.exists(dir.resolve("run"))).isFalse();
+  }
+
+  @Test
+  void gpuOnThisBuildIsExplained(@TempDir Path dir) {
+    Result r = cli("train", "config=pretrain/npid/npid_8gpu_resnet", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
+        "config.DISTRIBUTED.NUM_PROC_PER_NODE=1");
+    assertOneLineError(r, "config.MACHINE.DEVICE=cpu");
+  }
+
+  @Test
+  void helpAndUnknownCommand() {
+    Result help = cli("train", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("config=NAME").contains("config.A.B=VALUE");
+    Result bad = cli("trian");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("trian");
+    assertThat(cli("--version").out()).contains("npid4j").contains("libtorch 2.10.0");
+  }
+}

@@ -1,0 +1,84 @@
+package dev.npid4j.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.npid4j.cli.CliTestAccess;
+import dev.npid4j.config.RunConfig;
+import dev.npid4j.data.Datasets;
+import dev.npid4j.data.FashionMnist;
+import dev.npid4j.torch.Torch;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A short real NPID run on Fashion-MNIST through the CLI: the files a user gets, and a kNN score
+ * that must beat a floor far above chance (10%).
+ */
+class TrainEndToEndTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void load() {
+    Torch.load();
+  }
+
+  @Test
+  void quickstartSubsetTrainsAndWritesTheRunDirectory(@TempDir Path dir) throws IOException {
+    Assumptions.assumeTrue(FashionMnist.presentIn(Datasets.DEBIAN_FASHION_MNIST) || System.getenv("NPID4J_DATA") != null,
+        "Fashion-MNIST not installed (.ci/run installs dataset-fashion-mnist)");
+    Path run = dir.resolve("run");
+    var r = CliTestAccess.cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run,
+        "config.DATA.TRAIN.DATA_LIMIT=1500", "config.DATA.TEST.DATA_LIMIT=1000", "config.OPTIMIZER.num_epochs=3",
+        "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=64", "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=512",
+        "config.LOG_FREQUENCY=5", "config.KNN_MONITOR.RECOMPUTED_FEATURES=true");
+    assertThat(r.code()).as("stderr: %s", r.err()).isZero();
+    assertThat(r.out()).contains("[train] epoch 3/3 step 24/24").contains("eta").contains("img/s").contains("[knn] raw pixels");
+
+    String cfg = Files.readString(run.resolve("train_config.yaml"));
+    assertThat(cfg).contains("num_train_samples: 1500").contains("LABEL_TYPE: sample_index");
+
+    List<JsonNode> metrics = Files.readAllLines(run.resolve("metrics.jsonl")).stream().map(CliTestAccess::json).toList();
+    assertThat(metrics.stream().filter(m -> m.get("type").asText().equals("step"))).hasSizeGreaterThanOrEqualTo(3 * 4);
+    assertThat(metrics.stream().filter(m -> m.get("type").asText().equals("epoch"))).hasSize(3);
+    assertThat(metrics.get(0).get("loss").asDouble()).isPositive();
+
+    JsonNode knn = JSON.readTree(run.resolve("knn.json").toFile());
+    assertThat(knn.get("k").asInt()).isEqualTo(200);
+    assertThat(knn.get("epoch").asInt()).isEqualTo(3);
+    assertThat(knn.get("history")).hasSize(3);
+    double top1 = knn.get("top1").asDouble();
+    System.out.println("end-to-end kNN top-1 " + top1 + " (raw pixels " + knn.get("raw_pixel_top1") + ")");
+    assertThat(top1).as("kNN top-1 after 3 short epochs").isGreaterThan(FLOOR);
+    assertThat(knn.get("top5").asDouble()).isGreaterThanOrEqualTo(top1);
+
+    assertThat(run.resolve("model_final_checkpoint_phase2.torch")).exists();
+    assertThat(Files.readSymbolicLink(run.resolve("checkpoint.torch")).toString()).isEqualTo("model_final_checkpoint_phase2.torch");
+
+    // VISSL's rule: a finished run is not trained again
+    var again = CliTestAccess.cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run);
+    assertThat(again.code()).isZero();
+    assertThat(again.out()).contains("already holds a finished run");
+  }
+
+  static final double FLOOR = 30.0;
+
+  @Test
+  void rejectsAnUnfinishedRunDirectory(@TempDir Path dir) throws IOException {
+    Path run = Files.createDirectories(dir.resolve("run"));
+    Files.writeString(run.resolve("model_phase0.torch"), "old");
+    RunConfig cfg = RunConfig.fromArgs(List.of("config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Trainer(cfg, new PrintStream(OutputStream.nullOutputStream())).run())
+        .hasMessageContaining("unfinished run");
+    assertThat(Files.readString(run.resolve("model_phase0.torch"))).isEqualTo("old");
+  }
+}
