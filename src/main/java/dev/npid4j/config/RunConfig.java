@@ -147,12 +147,12 @@ public record RunConfig(
   private static DataSplit split(ConfigTree t, String name) {
     String p = C + "DATA." + name + ".";
     List<String> sources = strings(t, p + "DATA_SOURCES");
-    Set<String> known = Set.of("fashion_mnist", "synthetic");
+    Set<String> known = Set.of("fashion_mnist", "synthetic", "disk_folder");
     for (String s : sources) {
       if (!known.contains(s)) {
         String hint = Keys.closest(s, known);
         throw new ConfigError(p + "DATA_SOURCES: unknown data source '" + s + "'"
-            + (hint != null ? "; did you mean '" + hint + "'?" : "") + " (available: fashion_mnist, synthetic)");
+            + (hint != null ? "; did you mean '" + hint + "'?" : "") + " (available: fashion_mnist, disk_folder, synthetic)");
       }
     }
     if (sources.size() > 1) {

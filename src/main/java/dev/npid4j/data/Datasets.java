@@ -23,6 +23,13 @@ public final class Datasets {
       case "fashion_mnist" -> FashionMnist.read(fashionMnistDir(split, key), split.name().equals("TRAIN") ? "train" : "test");
       case "synthetic" -> new SyntheticDataset((int) split.dataLimit(), channels, split.syntheticImageSize(),
           split.syntheticClasses(), seed + (split.name().equals("TRAIN") ? 0 : 7919));
+      case "disk_folder" -> {
+        if (split.dataPaths().isEmpty()) {
+          throw new UserError(key + "DATA_PATHS: disk_folder needs the ImageFolder root (class sub-folders of images),"
+              + " e.g. " + key + "DATA_PATHS=[/data/imagenet/train]");
+        }
+        yield new DiskFolder(Path.of(split.dataPaths().get(0)), split.syntheticImageSize());
+      }
       default -> throw new UserError(key + "DATA_SOURCES: unknown source " + source);
     };
     if (split.dataLimit() >= 0 && split.dataLimit() < ds.size()) {

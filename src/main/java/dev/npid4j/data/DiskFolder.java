@@ -1,0 +1,130 @@
+package dev.npid4j.data;
+
+import dev.npid4j.UserError;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * VISSL's {@code disk_folder}: torchvision's ImageFolder layout (one sub-folder per class,
+ * classes sorted, files sorted within each class; label = class index). Images are decoded to
+ * RGB with the JDK's ImageIO. As in VISSL, an image that cannot be read becomes a gray image
+ * (value 128) under its index, and is counted.
+ */
+public final class DiskFolder implements Dataset {
+  static final Set<String> EXTENSIONS = Set.of(".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp");
+
+  private final Path root;
+  private final List<Path> files;
+  private final int[] labels;
+  private final List<String> classes;
+  private final int grayFallbackSize;
+  private final AtomicInteger unreadable = new AtomicInteger();
+
+  public DiskFolder(Path root, int grayFallbackSize) {
+    this.root = root;
+    this.grayFallbackSize = grayFallbackSize;
+    if (!Files.isDirectory(root)) {
+      throw new UserError("disk_folder: " + root + " is not a folder (expected class sub-folders of images)");
+    }
+    List<Path> classDirs;
+    try (Stream<Path> s = Files.list(root)) {
+      classDirs = s.filter(Files::isDirectory).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (classDirs.isEmpty()) {
+      throw new UserError("disk_folder: " + root + " has no class sub-folders (ImageFolder layout: root/<class>/<image>)");
+    }
+    List<Path> all = new ArrayList<>();
+    List<Integer> lab = new ArrayList<>();
+    classes = new ArrayList<>();
+    for (int c = 0; c < classDirs.size(); c++) {
+      classes.add(classDirs.get(c).getFileName().toString());
+      try (Stream<Path> s = Files.walk(classDirs.get(c))) {
+        for (Path p : s.filter(Files::isRegularFile).filter(DiskFolder::isImageName).sorted().toList()) {
+          all.add(p);
+          lab.add(c);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    if (all.isEmpty()) {
+      throw new UserError("disk_folder: no images (" + String.join(", ", EXTENSIONS.stream().sorted().toList()) + ") under " + root);
+    }
+    files = all;
+    labels = lab.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  static boolean isImageName(Path p) {
+    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    int dot = n.lastIndexOf('.');
+    return dot >= 0 && EXTENSIONS.contains(n.substring(dot));
+  }
+
+  @Override
+  public int size() {
+    return files.size();
+  }
+
+  @Override
+  public Image image(int index) {
+    BufferedImage img = null;
+    try {
+      img = ImageIO.read(files.get(index).toFile());
+    } catch (IOException | RuntimeException e) {
+      img = null;
+    }
+    if (img == null) {
+      if (unreadable.incrementAndGet() <= 5) {
+        System.err.println("npid4j: warning: cannot decode " + files.get(index) + "; using a gray image (VISSL's rule)");
+      }
+      float[] gray = new float[3 * grayFallbackSize * grayFallbackSize];
+      Arrays.fill(gray, 128f);
+      return new Image(3, grayFallbackSize, grayFallbackSize, gray, false);
+    }
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int[] argb = img.getRGB(0, 0, w, h, null, 0, w); // any colour model to sRGB, alpha dropped
+    int plane = w * h;
+    float[] out = new float[3 * plane];
+    for (int i = 0; i < plane; i++) {
+      int p = argb[i];
+      out[i] = (p >> 16) & 0xff;
+      out[plane + i] = (p >> 8) & 0xff;
+      out[2 * plane + i] = p & 0xff;
+    }
+    return new Image(3, h, w, out, false);
+  }
+
+  @Override
+  public int label(int index) {
+    return labels[index];
+  }
+
+  @Override
+  public int numClasses() {
+    return classes.size();
+  }
+
+  /** Images that could not be decoded so far. */
+  public int unreadableCount() {
+    return unreadable.get();
+  }
+
+  @Override
+  public String describe() {
+    return "disk_folder " + root + " (" + size() + " images, " + classes.size() + " classes)";
+  }
+}
