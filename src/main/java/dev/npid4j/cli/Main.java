@@ -26,21 +26,14 @@ public final class Main implements Runnable {
     cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
       boolean verbose = parseResult.hasMatchedOption("--verbose");
       PrintWriter err = cmd.getErr();
-      if (ex instanceof UserError) {
-        err.println("npid4j: error: " + ex.getMessage());
+      if (ex instanceof UserError || ex instanceof TrainingFailure) {
+        // one clear line; the trace only on request
+        err.println((ex instanceof UserError ? "npid4j: error: " : "npid4j: training stopped: ") + ex.getMessage());
         if (verbose) {
           ex.printStackTrace(err);
         }
         err.flush();
-        return 2;
-      }
-      if (ex instanceof TrainingFailure) {
-        err.println("npid4j: training stopped: " + ex.getMessage());
-        if (verbose) {
-          ex.printStackTrace(err);
-        }
-        err.flush();
-        return 1;
+        return ex instanceof UserError ? 2 : 1;
       }
       err.println("npid4j: internal error: " + ex);
       ex.printStackTrace(err);

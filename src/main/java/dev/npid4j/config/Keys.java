@@ -8,23 +8,15 @@ public final class Keys {
 
   /** The candidate nearest to {@code wanted}, or null when none is plausibly a misspelling. */
   public static String closest(String wanted, Collection<String> candidates) {
-    String best = null;
-    int bestDistance = Integer.MAX_VALUE;
-    for (String c : candidates) {
-      int d = distance(wanted.toLowerCase(), c.toLowerCase());
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = c;
-      }
-    }
+    String best = nearest(wanted, candidates);
     if (best == null) {
       return null;
     }
     int limit = Math.max(2, Math.max(wanted.length(), best.length()) / 3);
-    return bestDistance <= limit ? best : null;
+    return distance(wanted.toLowerCase(), best.toLowerCase()) <= limit ? best : null;
   }
 
-  /** Same as {@link #closest} but always answers when there is any candidate. */
+  /** The candidate with the smallest edit distance to {@code wanted} (null only when there is none). */
   public static String nearest(String wanted, Collection<String> candidates) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;

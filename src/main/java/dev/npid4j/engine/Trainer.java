@@ -126,6 +126,10 @@ public final class Trainer {
     out.println("[train] run directory " + runDir.toAbsolutePath());
     out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads");
 
+    if ((long) cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier() < 16) {
+      out.println("[train] warning: convolutions with fewer than 16 channels: oneDNN has computed wrong input gradients"
+          + " (even NaN) for such shapes on some CPUs; prefer MODEL.TRUNK.RESNETS.BASE_WIDTH >= 16");
+    }
     Torch.manualSeed(cfg.seed());
     NpidModel model = new NpidModel(cfg.model().trunk(), cfg.model().heads());
     scaleHeads(model, cfg.model().headParamsMultiplier());
@@ -184,6 +188,11 @@ public final class Trainer {
         int windowCount = 0;
         while (batches.hasNext()) {
           Batch batch = batches.next();
+          if (batch.size() < 2) {
+            // BatchNorm cannot train on one sample (PyTorch raises); a short last batch of 1 is skipped.
+            out.println("[train] note: skipping a last batch of 1 image (BatchNorm needs 2); set config.DATA.TRAIN.DROP_LAST=true to drop short batches");
+            continue;
+          }
           double where = interval == LrSchedule.Interval.EPOCH ? (double) epoch / epochs : (double) globalStep / totalSteps;
           lr = schedule.at(where);
           sgd.setLr(lr);

@@ -27,7 +27,7 @@ class NativeMemoryTest {
         "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=12", "config.DATA.TRAIN.RANDOM_SYNTHETIC_LABELS=4",
         "config.DATA.TRAIN.TRANSFORMS=[{name:RandomResizedCrop,size:8},{name:RandomHorizontalFlip},{name:ToTensor}]",
         "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=8", "config.DATA.NUM_DATALOADER_WORKERS=1",
-        "config.MODEL.TRUNK.RESNETS.BASE_WIDTH=4", "config.MODEL.HEAD.PARAMS=[[mlp,{dims:[32,16]}]]",
+        "config.MODEL.TRUNK.RESNETS.BASE_WIDTH=16", "config.MODEL.HEAD.PARAMS=[[mlp,{dims:[128,16]}]]",
         "config.LOSS.nce_loss_with_memory.memory_params.embedding_dim=16",
         "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=64",
         "config.OPTIMIZER.num_epochs=66", "config.LOG_FREQUENCY=100000", "config.CHECKPOINT.CHECKPOINT_FREQUENCY=1000",
