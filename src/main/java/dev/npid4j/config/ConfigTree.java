@@ -29,11 +29,11 @@ public final class ConfigTree {
   }
 
   public boolean has(String path) {
-    return lookup(path, false) != MISSING;
+    return lookup(path) != MISSING;
   }
 
   public Object get(String path) {
-    Object v = lookup(path, false);
+    Object v = lookup(path);
     if (v == MISSING) {
       throw new ConfigError("config key '" + path + "' is missing");
     }
@@ -216,7 +216,7 @@ public final class ConfigTree {
   private ConfigError unknownKey(String fullPath, String brokenAt, String source) {
     String parent = brokenAt.contains(".") ? brokenAt.substring(0, brokenAt.lastIndexOf('.')) : "";
     String leaf = brokenAt.substring(brokenAt.lastIndexOf('.') + 1);
-    Object parentNode = parent.isEmpty() ? root : lookup(parent, false);
+    Object parentNode = parent.isEmpty() ? root : lookup(parent);
     String suggestion = null;
     if (parentNode instanceof Map<?, ?> m) {
       String sibling = Keys.closest(leaf, asMap(m).keySet());
@@ -269,7 +269,7 @@ public final class ConfigTree {
 
   private static final Object MISSING = new Object();
 
-  private Object lookup(String path, boolean unused) {
+  private Object lookup(String path) {
     Object node = root;
     for (String part : path.split("\\.")) {
       if (!(node instanceof Map<?, ?> m) || !m.containsKey(part)) {

@@ -11,7 +11,6 @@ import dev.npid4j.data.EpochSampler;
 import dev.npid4j.data.transform.Transforms;
 import dev.npid4j.dist.Communicator;
 import dev.npid4j.eval.KnnResult;
-import dev.npid4j.eval.WeightedKnn;
 import dev.npid4j.loss.LossOutput;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.loss.RandomNegativeSampler;
@@ -28,7 +27,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -140,9 +138,8 @@ public final class Trainer {
 
     int rank = comm.rank();
     RandomNegativeSampler negatives = new RandomNegativeSampler(0);
-    KnnResult rawKnn = null;
-    KnnResult lastKnn = null;
-    List<Map<String, Object>> knnHistory = new ArrayList<>();
+    KnnMonitor knn = knnEnabled
+        ? new KnnMonitor(cfg.knnMonitor(), train, test, testTransform, cfg.test().batchSize(), cfg.numWorkers(), runDir, out) : null;
     double finalLoss = Double.NaN;
     long globalStep = 0;
     double trainSeconds = 0;
@@ -160,15 +157,8 @@ public final class Trainer {
           "nce_loss_with_memory", cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(),
           cfg.loss().temperature(), cfg.loss().momentum(), n, cfg.loss().embeddingDim()));
 
-      if (knnEnabled && cfg.knnMonitor().rawPixelBaseline()) {
-        long t0 = System.nanoTime();
-        try (Features tr = Features.pixels(train, testTransform, 1000, cfg.numWorkers(), true);
-            Features te = Features.pixels(test, testTransform, 1000, cfg.numWorkers(), true)) {
-          rawKnn = WeightedKnn.evaluate(tr.values(), tr.labels(), te.values(), te.labels(), cfg.knnMonitor().topk(),
-              cfg.knnMonitor().sigma(), Math.max(train.numClasses(), test.numClasses()));
-        }
-        out.println(String.format(Locale.ROOT, "[knn] raw pixels (the floor to beat): top-1 %.2f%% top-5 %.2f%% (k=%d, sigma=%s, cosine; %.1fs)",
-            rawKnn.top1(), rawKnn.top5(), rawKnn.k(), rawKnn.sigma(), (System.nanoTime() - t0) / 1e9));
+      if (knn != null && cfg.knnMonitor().rawPixelBaseline()) {
+        knn.rawPixelBaseline();
       }
 
       EpochSampler sampler = new EpochSampler(train.size(), cfg.seed(), rank, comm.worldSize(), true);
@@ -254,36 +244,8 @@ public final class Trainer {
         rec.put("Z", loss.z());
 
         boolean last = epoch == epochs - 1;
-        int freq = cfg.knnMonitor().frequency();
-        if (knnEnabled && (last || (freq > 0 && (epoch + 1) % freq == 0))) {
-          long t0 = System.nanoTime();
-          KnnResult recomputed = null;
-          try (Features te = Features.extract(model, test, testTransform, cfg.test().batchSize(), cfg.numWorkers(), true)) {
-            lastKnn = WeightedKnn.evaluate(loss.memory(), trainLabels(train), te.values(), te.labels(), cfg.knnMonitor().topk(),
-                cfg.knnMonitor().sigma(), Math.max(train.numClasses(), test.numClasses()));
-            if (cfg.knnMonitor().recomputedFeatures()) {
-              try (Features tr = Features.extract(model, train, testTransform, cfg.test().batchSize(), cfg.numWorkers(), true)) {
-                recomputed = WeightedKnn.evaluate(tr.values(), tr.labels(), te.values(), te.labels(), cfg.knnMonitor().topk(),
-                    cfg.knnMonitor().sigma(), Math.max(train.numClasses(), test.numClasses()));
-              }
-            }
-          }
-          if (recomputed != null) {
-            out.println(String.format(Locale.ROOT, "[knn] epoch %d: top-1 %.2f%% top-5 %.2f%% with train features re-extracted in eval mode",
-                epoch + 1, recomputed.top1(), recomputed.top5()));
-            rec.put("knn_recomputed_top1", recomputed.top1());
-            rec.put("knn_recomputed_top5", recomputed.top5());
-          }
-          out.println(String.format(Locale.ROOT, "[knn] epoch %d: top-1 %.2f%% top-5 %.2f%% (k=%d, sigma=%s, cosine, memory bank as train features; %.1fs)",
-              epoch + 1, lastKnn.top1(), lastKnn.top5(), lastKnn.k(), lastKnn.sigma(), (System.nanoTime() - t0) / 1e9));
-          rec.put("knn_top1", lastKnn.top1());
-          rec.put("knn_top5", lastKnn.top5());
-          Map<String, Object> h = new LinkedHashMap<>();
-          h.put("epoch", epoch + 1);
-          h.put("top1", lastKnn.top1());
-          h.put("top5", lastKnn.top5());
-          knnHistory.add(h);
-          writeKnnJson(runDir, lastKnn, epoch + 1, rawKnn, knnHistory);
+        if (knn != null && knn.due(epoch, epochs)) {
+          knn.evaluate(epoch + 1, model, loss.memory(), rec);
         }
         if (last || epoch % cfg.checkpoint().frequency() == 0) {
           Path ck = Checkpoints.save(runDir, epoch, last, globalStep, model, loss, sgd);
@@ -297,38 +259,13 @@ public final class Trainer {
     double ips = trainSeconds > 0 ? trainImages / trainSeconds : 0;
     out.println(String.format(Locale.ROOT, "[train] done: %d epochs, %d steps in %s (training %.0f img/s)",
         epochs, globalStep, Progress.duration(seconds), ips));
+    KnnResult lastKnn = knn != null ? knn.last() : null;
+    KnnResult rawKnn = knn != null ? knn.raw() : null;
     if (lastKnn != null) {
       out.println(String.format(Locale.ROOT, "[knn] final kNN top-1 %.2f%%%s -> %s", lastKnn.top1(),
           rawKnn != null ? String.format(Locale.ROOT, " (raw pixels %.2f%%)", rawKnn.top1()) : "", runDir.resolve("knn.json")));
     }
     return new TrainSummary(runDir, epochs, globalStep, seconds, ips, finalLoss, lastKnn, rawKnn, false);
-  }
-
-  private static long[] trainLabels(Dataset train) {
-    long[] labels = new long[train.size()];
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = train.label(i);
-    }
-    return labels;
-  }
-
-  private static void writeKnnJson(Path runDir, KnnResult knn, int epoch, KnnResult raw, List<Map<String, Object>> history)
-      throws IOException {
-    Map<String, Object> j = new LinkedHashMap<>();
-    j.put("top1", knn.top1());
-    j.put("top5", knn.top5());
-    j.put("k", knn.k());
-    j.put("sigma", knn.sigma());
-    j.put("epoch", epoch);
-    j.put("protocol", "npid: memory bank as train features, cosine similarity, weighted vote exp(sim/sigma)");
-    j.put("test_images", knn.queries());
-    if (raw != null) {
-      j.put("raw_pixel_top1", raw.top1());
-      j.put("raw_pixel_top5", raw.top5());
-    }
-    j.put("history", history);
-    AtomicFiles.writeString(runDir.resolve("knn.json"),
-        MetricsLog.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(j) + "\n");
   }
 
   /** VISSL's HEAD.PARAMS_MULTIPLIER: scales every head Linear's weight and bias. */

@@ -1,0 +1,131 @@
+package dev.npid4j.engine;
+
+import dev.npid4j.config.RunConfig.KnnMonitorConfig;
+import dev.npid4j.data.Dataset;
+import dev.npid4j.data.transform.Transform;
+import dev.npid4j.eval.KnnResult;
+import dev.npid4j.eval.WeightedKnn;
+import dev.npid4j.model.NpidModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * NPID's kNN monitor during training: test images through the model in eval mode against the
+ * memory bank as train features (cosine, weighted votes), every FREQUENCY epochs and after the
+ * last; optionally the raw-pixel floor and VISSL's protocol with re-extracted train features.
+ * Results are printed and written to {@code knn.json}.
+ */
+final class KnnMonitor {
+  private final KnnMonitorConfig cfg;
+  private final Dataset train;
+  private final Dataset test;
+  private final Transform evalTransform;
+  private final int batchSize;
+  private final int workers;
+  private final Path runDir;
+  private final PrintStream out;
+  private final long[] trainLabels;
+  private final int numClasses;
+  private final List<Map<String, Object>> history = new ArrayList<>();
+  private KnnResult raw;
+  private KnnResult last;
+
+  KnnMonitor(KnnMonitorConfig cfg, Dataset train, Dataset test, Transform evalTransform, int batchSize, int workers,
+      Path runDir, PrintStream out) {
+    this.cfg = cfg;
+    this.train = train;
+    this.test = test;
+    this.evalTransform = evalTransform;
+    this.batchSize = batchSize;
+    this.workers = workers;
+    this.runDir = runDir;
+    this.out = out;
+    this.trainLabels = new long[train.size()];
+    for (int i = 0; i < trainLabels.length; i++) {
+      trainLabels[i] = train.label(i);
+    }
+    this.numClasses = Math.max(train.numClasses(), test.numClasses());
+  }
+
+  /** Whether to evaluate after epoch {@code epoch} (0-based) of {@code epochs}. */
+  boolean due(int epoch, int epochs) {
+    return epoch == epochs - 1 || (cfg.frequency() > 0 && (epoch + 1) % cfg.frequency() == 0);
+  }
+
+  /** kNN on the raw pixels (after the eval transforms): the floor a learned embedding must beat. */
+  void rawPixelBaseline() {
+    long t0 = System.nanoTime();
+    try (Features tr = Features.pixels(train, evalTransform, 1000, workers, true);
+        Features te = Features.pixels(test, evalTransform, 1000, workers, true)) {
+      raw = WeightedKnn.evaluate(tr.values(), tr.labels(), te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);
+    }
+    out.println(String.format(Locale.ROOT, "[knn] raw pixels (the floor to beat): top-1 %.2f%% top-5 %.2f%% (k=%d, sigma=%s, cosine; %.1fs)",
+        raw.top1(), raw.top5(), raw.k(), raw.sigma(), (System.nanoTime() - t0) / 1e9));
+  }
+
+  /** Evaluates after epoch {@code epoch} (1-based), adds the figures to {@code record} and rewrites knn.json. */
+  KnnResult evaluate(int epoch, NpidModel model, Tensor bank, Map<String, Object> record) throws IOException {
+    long t0 = System.nanoTime();
+    KnnResult recomputed = null;
+    try (Features te = Features.extract(model, test, evalTransform, batchSize, workers, true)) {
+      last = WeightedKnn.evaluate(bank, trainLabels, te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);
+      if (cfg.recomputedFeatures()) {
+        try (Features tr = Features.extract(model, train, evalTransform, batchSize, workers, true)) {
+          recomputed = WeightedKnn.evaluate(tr.values(), tr.labels(), te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);
+        }
+      }
+    }
+    out.println(String.format(Locale.ROOT, "[knn] epoch %d: top-1 %.2f%% top-5 %.2f%% (k=%d, sigma=%s, cosine, memory bank as train features; %.1fs)",
+        epoch, last.top1(), last.top5(), last.k(), last.sigma(), (System.nanoTime() - t0) / 1e9));
+    record.put("knn_top1", last.top1());
+    record.put("knn_top5", last.top5());
+    if (recomputed != null) {
+      out.println(String.format(Locale.ROOT, "[knn] epoch %d: top-1 %.2f%% top-5 %.2f%% with train features re-extracted in eval mode",
+          epoch, recomputed.top1(), recomputed.top5()));
+      record.put("knn_recomputed_top1", recomputed.top1());
+      record.put("knn_recomputed_top5", recomputed.top5());
+    }
+    Map<String, Object> h = new LinkedHashMap<>();
+    h.put("epoch", epoch);
+    h.put("top1", last.top1());
+    h.put("top5", last.top5());
+    if (recomputed != null) {
+      h.put("recomputed_top1", recomputed.top1());
+    }
+    history.add(h);
+    writeJson(epoch);
+    return last;
+  }
+
+  KnnResult last() {
+    return last;
+  }
+
+  KnnResult raw() {
+    return raw;
+  }
+
+  private void writeJson(int epoch) throws IOException {
+    Map<String, Object> j = new LinkedHashMap<>();
+    j.put("top1", last.top1());
+    j.put("top5", last.top5());
+    j.put("k", last.k());
+    j.put("sigma", last.sigma());
+    j.put("epoch", epoch);
+    j.put("protocol", "npid: memory bank as train features, cosine similarity, weighted vote exp(sim/sigma)");
+    j.put("test_images", last.queries());
+    if (raw != null) {
+      j.put("raw_pixel_top1", raw.top1());
+      j.put("raw_pixel_top5", raw.top5());
+    }
+    j.put("history", history);
+    AtomicFiles.writeString(runDir.resolve("knn.json"), MetricsLog.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(j) + "\n");
+  }
+}
