@@ -93,7 +93,8 @@ public record RunConfig(
 
   public record MachineConfig(String device, int numThreads) {}
 
-  public record CheckpointConfig(String dir, int frequency, int iterFrequency, boolean autoResume, boolean overwriteExisting) {}
+  public record CheckpointConfig(String dir, int frequency, int iterFrequency, boolean autoResume, boolean overwriteExisting,
+      boolean useSymlinkForResume, int latestResumeFileNum, int keepLastN) {}
 
   public record KnnMonitorConfig(int frequency, int topk, double sigma, boolean rawPixelBaseline, boolean recomputedFeatures) {}
 
@@ -339,7 +340,8 @@ public record RunConfig(
       throw new ConfigError(c + "DIR must name the run directory, e.g. config.CHECKPOINT.DIR=runs/quickstart");
     }
     return new CheckpointConfig(dir, positive(t, c + "CHECKPOINT_FREQUENCY"), t.getInt(c + "CHECKPOINT_ITER_FREQUENCY"),
-        t.getBool(c + "AUTO_RESUME"), t.getBool(c + "OVERWRITE_EXISTING"));
+        t.getBool(c + "AUTO_RESUME"), t.getBool(c + "OVERWRITE_EXISTING"), t.getBool(c + "USE_SYMLINK_CHECKPOINT_FOR_RESUME"),
+        positive(t, c + "LATEST_CHECKPOINT_RESUME_FILE_NUM"), nonNegative(t, c + "KEEP_LAST_N"));
   }
 
   private static KnnMonitorConfig knnMonitor(ConfigTree t) {

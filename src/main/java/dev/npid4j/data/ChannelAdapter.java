@@ -58,4 +58,9 @@ final class ChannelAdapter implements Dataset {
   public String describe() {
     return base.describe();
   }
+
+  @Override
+  public java.util.List<String> unreadable() {
+    return base.unreadable();
+  }
 }

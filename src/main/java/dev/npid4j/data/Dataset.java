@@ -15,4 +15,9 @@ public interface Dataset {
 
   /** A short description for logs: source, split, path. */
   String describe();
+
+  /** Files that could not be decoded so far (replaced by a gray image, VISSL's rule), sorted. */
+  default java.util.List<String> unreadable() {
+    return java.util.List.of();
+  }
 }

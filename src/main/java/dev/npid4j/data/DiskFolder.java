@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
@@ -29,7 +28,7 @@ public final class DiskFolder implements Dataset {
   private final int[] labels;
   private final List<String> classes;
   private final int grayFallbackSize;
-  private final AtomicInteger unreadable = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentSkipListSet<String> unreadable = new java.util.concurrent.ConcurrentSkipListSet<>();
 
   public DiskFolder(Path root, int grayFallbackSize) {
     this.root = root;
@@ -87,7 +86,7 @@ public final class DiskFolder implements Dataset {
       img = null;
     }
     if (img == null) {
-      if (unreadable.incrementAndGet() <= 5) {
+      if (unreadable.add(files.get(index).toString()) && unreadable.size() <= 5) {
         System.err.println("npid4j: warning: cannot decode " + files.get(index) + "; using a gray image (VISSL's rule)");
       }
       float[] gray = new float[3 * grayFallbackSize * grayFallbackSize];
@@ -120,7 +119,12 @@ public final class DiskFolder implements Dataset {
 
   /** Images that could not be decoded so far. */
   public int unreadableCount() {
-    return unreadable.get();
+    return unreadable.size();
+  }
+
+  @Override
+  public List<String> unreadable() {
+    return List.copyOf(unreadable);
   }
 
   @Override

@@ -52,4 +52,9 @@ public final class SubsetDataset implements Dataset {
   public String describe() {
     return base.describe() + ", DATA_LIMIT " + chosen.length;
   }
+
+  @Override
+  public java.util.List<String> unreadable() {
+    return base.unreadable();
+  }
 }

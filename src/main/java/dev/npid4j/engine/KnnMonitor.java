@@ -104,6 +104,33 @@ final class KnnMonitor {
     return last;
   }
 
+  /** What a checkpoint keeps so a resumed run reports the same history. */
+  Map<String, Object> state() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("history", history);
+    if (raw != null) {
+      m.put("raw", result(raw));
+    }
+    if (last != null) {
+      m.put("last", result(last));
+    }
+    return m;
+  }
+
+  void restore(com.fasterxml.jackson.databind.JsonNode state) {
+    if (state == null || state.isNull()) {
+      return;
+    }
+    history.clear();
+    state.path("history").forEach(h -> history.add(MetricsLog.JSON.convertValue(h, MetricsLog.MAP)));
+    raw = state.has("raw") ? MetricsLog.JSON.convertValue(state.get("raw"), KnnResult.class) : null;
+    last = state.has("last") ? MetricsLog.JSON.convertValue(state.get("last"), KnnResult.class) : null;
+  }
+
+  private static Map<String, Object> result(KnnResult r) {
+    return MetricsLog.JSON.convertValue(r, MetricsLog.MAP);
+  }
+
   KnnResult last() {
     return last;
   }

@@ -13,10 +13,26 @@ import java.util.Map;
 /** {@code metrics.jsonl}: one JSON object per line, flushed as written so a crash loses nothing. */
 public final class MetricsLog implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
+  static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {};
   private final BufferedWriter writer;
 
   public MetricsLog(Path file) throws IOException {
     writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  /** Cuts the file back to {@code bytes} (what a checkpoint had seen), dropping records a resumed run will write again. */
+  public static void truncate(Path file, long bytes) throws IOException {
+    if (Files.exists(file) && Files.size(file) > bytes) {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ch.truncate(bytes);
+      }
+    }
+  }
+
+  /** Bytes written so far (flushed), for the checkpoint. */
+  public long size(Path file) throws IOException {
+    writer.flush();
+    return Files.size(file);
   }
 
   public void write(Map<String, Object> record) {

@@ -5,4 +5,4 @@ import java.nio.file.Path;
 
 /** What a finished training run reports. */
 public record TrainSummary(Path runDir, int epochs, long steps, double seconds, double trainImagesPerSecond,
-    double finalLoss, KnnResult knn, KnnResult rawPixelKnn, boolean alreadyFinished) {}
+    double finalLoss, KnnResult knn, KnnResult rawPixelKnn, boolean alreadyFinished, boolean stoppedBySignal) {}

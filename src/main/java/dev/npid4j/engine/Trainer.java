@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.npid4j.UserError;
 import dev.npid4j.config.ConfigComposer;
 import dev.npid4j.config.RunConfig;
@@ -33,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -44,8 +46,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * The NPID training loop on one process: per epoch, the DistributedSampler order, batches from
  * the background loader, forward, {@code nce_loss_with_memory} (which also updates the bank),
- * backward, SGD; per-epoch LR (or per-step), progress lines, metrics.jsonl, kNN monitor and
+ * backward, SGD; per-epoch or per-step LR, progress lines, metrics.jsonl, kNN monitor and
  * checkpoints in the run directory ({@code CHECKPOINT.DIR}).
+ *
+ * <p>Every random stream is a function of (seed, rank, epoch, step or sample index), and a
+ * checkpoint holds the position inside the epoch, so a run resumed from any checkpoint ends
+ * with the same weights and memory bank, bit for bit, as an uninterrupted one.
  */
 public final class Trainer {
   private final RunConfig cfg;
@@ -76,6 +82,14 @@ public final class Trainer {
     }
   }
 
+  /** Per-epoch running sums, kept in checkpoints so a resumed epoch reports the same averages. */
+  private static final class EpochTotals {
+    double lossSum;
+    int lossCount;
+    long images;
+    double seconds;
+  }
+
   private TrainSummary train() throws IOException {
     if (cfg.machine().device().equals("gpu")) {
       throw new UserError("config.MACHINE.DEVICE=gpu, but this build of npid4j runs libtorch on the CPU only:"
@@ -90,11 +104,7 @@ public final class Trainer {
     if (finished.isPresent() && !cfg.checkpoint().overwriteExisting()) {
       out.println("[train] " + runDir + " already holds a finished run (" + finished.get().getFileName()
           + "); nothing to do. Set config.CHECKPOINT.OVERWRITE_EXISTING=true to train again.");
-      return new TrainSummary(runDir, 0, 0, 0, 0, Double.NaN, null, null, true);
-    }
-    if (finished.isEmpty() && Checkpoints.any(runDir) && !cfg.checkpoint().overwriteExisting()) {
-      throw new UserError(runDir + " holds an unfinished run and npid4j cannot resume it yet: choose another"
-          + " config.CHECKPOINT.DIR, or set config.CHECKPOINT.OVERWRITE_EXISTING=true to start it again from scratch");
+      return new TrainSummary(runDir, 0, 0, 0, 0, Double.NaN, null, null, true, false);
     }
     Torch.load();
     int threads = cfg.machine().numThreads() > 0 ? cfg.machine().numThreads() : Runtime.getRuntime().availableProcessors();
@@ -115,15 +125,22 @@ public final class Trainer {
       throw new UserError("config.LOSS.nce_loss_with_memory.memory_params.embedding_dim is " + cfg.loss().embeddingDim()
           + " but the model outputs " + cfg.model().embeddingDim() + "-d embeddings (last MODEL.HEAD.PARAMS dim)");
     }
+    String fingerprint = fingerprint(train);
+    int rank = comm.rank();
+    EpochSampler sampler = new EpochSampler(train.size(), cfg.seed(), rank, comm.worldSize(), true);
+    int stepsPerEpoch = cfg.train().dropLast() ? sampler.samplesPerRank() / cfg.train().batchSize()
+        : (sampler.samplesPerRank() + cfg.train().batchSize() - 1) / cfg.train().batchSize();
+    List<Path> resumeCandidates = resumeCandidates(runDir, stepsPerEpoch);
 
     Files.createDirectories(runDir);
+    Checkpoints.removeTempFiles(runDir);
+    if (resumeCandidates.isEmpty()) {
+      clearPreviousRun(runDir, stepsPerEpoch);
+    }
     AtomicFiles.writeString(runDir.resolve("train_config.yaml"), ConfigComposer.toYaml(cfg.tree()));
-    Files.deleteIfExists(runDir.resolve("metrics.jsonl"));
-    Files.deleteIfExists(runDir.resolve("knn.json"));
 
     out.println("[train] run directory " + runDir.toAbsolutePath());
     out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads");
-
     if ((long) cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier() < 16) {
       out.println("[train] warning: convolutions with fewer than 16 channels: oneDNN has computed wrong input gradients"
           + " (even NaN) for such shapes on some CPUs; prefer MODEL.TRUNK.RESNETS.BASE_WIDTH >= 16");
@@ -136,136 +153,303 @@ public final class Trainer {
         cfg.model().trunk().depth(), cfg.model().trunk().stem(), cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier(),
         cfg.model().heads().stream().map(MlpHeadSpec::dims).toList(), StateDict.parameterCount(model)));
 
-    int rank = comm.rank();
     RandomNegativeSampler negatives = new RandomNegativeSampler(0);
     KnnMonitor knn = knnEnabled
         ? new KnnMonitor(cfg.knnMonitor(), train, test, testTransform, cfg.test().batchSize(), cfg.numWorkers(), runDir, out) : null;
     double finalLoss = Double.NaN;
-    long globalStep = 0;
-    double trainSeconds = 0;
-    long trainImages = 0;
     long start = System.nanoTime();
+    long totalSteps = (long) epochs * stepsPerEpoch;
+    Path metricsFile = runDir.resolve("metrics.jsonl");
+    StopSignal.install();
 
     try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().params(n), ScalarType.Float,
             (long) (cfg.seed() + rank) * epochs, negatives, comm);
         Sgd sgd = new Sgd(ParamGroups.of(model, cfg.optimizer().regularizeBn(), cfg.optimizer().regularizeBias()),
             cfg.optimizer().momentum(), cfg.optimizer().weightDecay(), cfg.optimizer().nesterov());
         BatchLoader loader = new BatchLoader(train, trainTransform, cfg.train().batchSize(), cfg.train().dropLast(),
-            cfg.numWorkers(), (long) cfg.seed() * 31 + rank);
-        MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.jsonl"))) {
-      out.println(String.format(Locale.ROOT, "[train] loss %s: %s, K=%d, T=%s, momentum %s, memory bank %d x %d",
-          "nce_loss_with_memory", cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(),
+            cfg.numWorkers(), (long) cfg.seed() * 31 + rank)) {
+      Checkpoints.Position pos = new Checkpoints.Position(0, 0, 0);
+      double trainSeconds = 0;
+      long trainImages = 0;
+      EpochTotals totals = new EpochTotals();
+      Path resumeFrom = null;
+      Checkpoints.Restored r = null;
+      for (Path candidate : resumeCandidates) {
+        try {
+          r = Checkpoints.load(candidate, model, loss, sgd);
+          resumeFrom = candidate;
+          break;
+        } catch (Checkpoints.Unreadable e) {
+          out.println("[train] warning: " + e.getMessage() + "; trying an older checkpoint");
+        }
+      }
+      if (!resumeCandidates.isEmpty() && r == null) {
+        throw new UserError("no checkpoint in " + runDir + " can be read (see the warnings above): move them away to start"
+            + " over, or set config.CHECKPOINT.OVERWRITE_EXISTING=true");
+      }
+      if (r != null) {
+        JsonNode meta = r.meta();
+        if (!meta.path("data_fingerprint").asText().equals(fingerprint)) {
+          throw new UserError(resumeFrom + " was trained on other data (" + meta.path("data").asText() + "); this run reads "
+              + train.describe() + ". Use another config.CHECKPOINT.DIR, or config.CHECKPOINT.OVERWRITE_EXISTING=true");
+        }
+        pos = r.position();
+        trainSeconds = meta.path("train_seconds").asDouble();
+        trainImages = meta.path("train_images").asLong();
+        totals.lossSum = meta.path("epoch_loss_sum").asDouble();
+        totals.lossCount = meta.path("epoch_loss_count").asInt();
+        totals.images = meta.path("epoch_images").asLong();
+        totals.seconds = meta.path("epoch_seconds").asDouble();
+        MetricsLog.truncate(metricsFile, meta.path("metrics_bytes").asLong());
+        if (knn != null) {
+          knn.restore(meta.get("knn"));
+        }
+        out.println(String.format(Locale.ROOT, "[train] resumed from %s: epoch %d, step %d/%d (global step %d)",
+            resumeFrom.getFileName(), pos.epoch() + 1, pos.stepInEpoch(), stepsPerEpoch, pos.globalStep()));
+      }
+      out.println(String.format(Locale.ROOT, "[train] loss nce_loss_with_memory: %s, K=%d, T=%s, momentum %s, memory bank %d x %d",
+          cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(),
           cfg.loss().temperature(), cfg.loss().momentum(), n, cfg.loss().embeddingDim()));
-
-      if (knn != null && cfg.knnMonitor().rawPixelBaseline()) {
+      if (knn != null && cfg.knnMonitor().rawPixelBaseline() && knn.raw() == null) {
         knn.rawPixelBaseline();
       }
 
-      EpochSampler sampler = new EpochSampler(train.size(), cfg.seed(), rank, comm.worldSize(), true);
-      int stepsPerEpoch = loader.batchesPerEpoch(sampler.samplesPerRank());
-      Progress progress = new Progress(out, epochs, stepsPerEpoch);
-      long totalSteps = (long) epochs * stepsPerEpoch;
-
-      for (int epoch = 0; epoch < epochs; epoch++) {
-        long epochStart = System.nanoTime();
-        double lossSum = 0;
-        int lossCount = 0;
-        int imagesThisEpoch = 0;
-        Iterator<Batch> batches = loader.epoch(epoch, sampler.indices(epoch), 0);
-        int step = 0;
-        double lr = Double.NaN;
-        double windowLoss = 0;
-        int windowCount = 0;
-        while (batches.hasNext()) {
-          Batch batch = batches.next();
-          if (batch.size() < 2) {
-            // BatchNorm cannot train on one sample (PyTorch raises); a short last batch of 1 is skipped.
-            out.println("[train] note: skipping a last batch of 1 image (BatchNorm needs 2); set config.DATA.TRAIN.DROP_LAST=true to drop short batches");
-            continue;
+      try (MetricsLog metrics = new MetricsLog(metricsFile)) {
+        Progress progress = new Progress(out, epochs, stepsPerEpoch);
+        long globalStep = pos.globalStep();
+        for (int epoch = pos.epoch(); epoch < epochs; epoch++) {
+          int firstBatch = epoch == pos.epoch() ? pos.stepInEpoch() : 0;
+          if (firstBatch == 0) {
+            totals = new EpochTotals();
           }
-          double where = interval == LrSchedule.Interval.EPOCH ? (double) epoch / epochs : (double) globalStep / totalSteps;
-          lr = schedule.at(where);
-          sgd.setLr(lr);
-          negatives.reseed(mixSeed(cfg.seed(), rank, globalStep));
-          double lossValue;
-          try (PointerScope scope = new PointerScope()) {
-            Tensor images = Tensors.fromFloats(batch.images(), batch.shape());
-            Tensor embedding = model.forward(images);
-            LossOutput lo = loss.forward(List.of(embedding), batch.indices());
-            lossValue = lo.loss();
-            if (cfg.checkNan() && !Double.isFinite(lossValue)) {
-              throw new TrainingFailure(String.format(Locale.ROOT,
-                  "loss is %s at epoch %d step %d (global step %d); batch sample indices start %s. Lower the LR or"
-                      + " check the data; the last good checkpoint is %s", lossValue, epoch + 1, step + 1, globalStep + 1,
-                  Arrays.toString(Arrays.copyOf(batch.indices(), Math.min(8, batch.indices().length))),
-                  Files.exists(runDir.resolve("checkpoint.torch")) ? runDir.resolve("checkpoint.torch").toRealPath() : "(none yet)"));
+          long epochStart = System.nanoTime();
+          Iterator<Batch> batches = loader.epoch(epoch, sampler.indices(epoch), firstBatch);
+          int step = firstBatch;
+          double lr = Double.NaN;
+          double windowLoss = 0;
+          int windowCount = 0;
+          while (batches.hasNext()) {
+            Batch batch = batches.next();
+            double where = interval == LrSchedule.Interval.EPOCH ? (double) epoch / epochs : (double) globalStep / totalSteps;
+            lr = schedule.at(where);
+            if (batch.size() >= 2) {
+              sgd.setLr(lr);
+              negatives.reseed(mixSeed(cfg.seed(), rank, globalStep));
+              double lossValue = step(model, loss, sgd, batch, epoch, step, globalStep, runDir);
+              totals.lossSum += lossValue;
+              totals.lossCount++;
+              windowLoss += lossValue;
+              windowCount++;
+              totals.images += batch.size();
+              progress.stepDone(batch.size());
+              finalLoss = lossValue;
+            } else {
+              // BatchNorm cannot train on one sample (PyTorch raises); a short last batch of 1 is skipped.
+              out.println("[train] note: skipped a last batch of 1 image (BatchNorm needs 2); config.DATA.TRAIN.DROP_LAST=true drops short batches");
             }
-            sgd.zeroGrad();
-            embedding.backward(lo.gradients().get(0), new BoolOptional(), false, new TensorArrayRefOptional());
-            sgd.step();
+            step++;
+            globalStep++;
+            listener.onStep(epoch, globalStep, finalLoss);
+            if (windowCount > 0 && (step % cfg.logFrequency() == 0 || step == stepsPerEpoch)) {
+              double ips = progress.report(epoch, step, windowLoss / windowCount, lr);
+              Map<String, Object> rec = new LinkedHashMap<>();
+              rec.put("type", "step");
+              rec.put("epoch", epoch + 1);
+              rec.put("step", step);
+              rec.put("global_step", globalStep);
+              rec.put("loss", windowLoss / windowCount);
+              rec.put("lr", lr);
+              rec.put("img_per_s", ips);
+              rec.put("time", trainSeconds + totals.seconds + (System.nanoTime() - epochStart) / 1e9);
+              metrics.write(rec);
+              windowLoss = 0;
+              windowCount = 0;
+            }
+            boolean iterCheckpoint = cfg.checkpoint().iterFrequency() > 0 && globalStep % cfg.checkpoint().iterFrequency() == 0
+                && step < stepsPerEpoch;
+            String stop = StopSignal.requested();
+            if (iterCheckpoint || (stop != null && step < stepsPerEpoch)) {
+              double secondsSoFar = totals.seconds + (System.nanoTime() - epochStart) / 1e9;
+              Path ck = save(runDir.resolve("model_iteration" + globalStep + ".torch"), new Checkpoints.Position(epoch, step, globalStep),
+                  model, loss, sgd, metrics, metricsFile, knn, fingerprint, train, trainSeconds, trainImages, totals, secondsSoFar,
+                  stepsPerEpoch);
+              if (stop != null) {
+                return stopped(stop, ck, runDir, epochs, globalStep, start, trainSeconds, trainImages, finalLoss, knn);
+              }
+            }
           }
-          step++;
-          globalStep++;
-          lossSum += lossValue;
-          lossCount++;
-          windowLoss += lossValue;
-          windowCount++;
-          imagesThisEpoch += batch.size();
-          progress.stepDone(batch.size());
-          finalLoss = lossValue;
-          listener.onStep(epoch, globalStep, lossValue);
-          if (step % cfg.logFrequency() == 0 || step == stepsPerEpoch) {
-            double ips = progress.report(epoch, step, windowLoss / windowCount, lr);
-            Map<String, Object> rec = new LinkedHashMap<>();
-            rec.put("type", "step");
-            rec.put("epoch", epoch + 1);
-            rec.put("step", step);
-            rec.put("global_step", globalStep);
-            rec.put("loss", windowLoss / windowCount);
-            rec.put("lr", lr);
-            rec.put("img_per_s", ips);
-            rec.put("time", (System.nanoTime() - start) / 1e9);
-            metrics.write(rec);
-            windowLoss = 0;
-            windowCount = 0;
+          totals.seconds += (System.nanoTime() - epochStart) / 1e9;
+          trainSeconds += totals.seconds;
+          trainImages += totals.images;
+          long extraStart = System.nanoTime();
+          Map<String, Object> rec = new LinkedHashMap<>();
+          rec.put("type", "epoch");
+          rec.put("epoch", epoch + 1);
+          rec.put("loss", totals.lossSum / Math.max(1, totals.lossCount));
+          rec.put("lr", lr);
+          rec.put("img_per_s", totals.images / Math.max(1e-9, totals.seconds));
+          rec.put("seconds", totals.seconds);
+          rec.put("Z", loss.z());
+          boolean last = epoch == epochs - 1;
+          if (knn != null && knn.due(epoch, epochs)) {
+            knn.evaluate(epoch + 1, model, loss.memory(), rec);
           }
+          List<String> bad = train.unreadable();
+          if (!bad.isEmpty()) {
+            rec.put("unreadable_images", bad.size());
+            AtomicFiles.writeString(runDir.resolve("unreadable_images.txt"), String.join("\n", bad) + "\n");
+            out.println("[train] " + bad.size() + " image(s) could not be decoded and were replaced by gray images (VISSL's rule);"
+                + " listed in " + runDir.resolve("unreadable_images.txt"));
+          }
+          metrics.write(rec);
+          String stop = StopSignal.requested();
+          if (last || epoch % cfg.checkpoint().frequency() == 0 || stop != null) {
+            Path target = runDir.resolve((last ? Checkpoints.FINAL_PREFIX : "model_phase") + epoch + ".torch");
+            Path ck = save(target, new Checkpoints.Position(epoch + 1, 0, globalStep), model, loss, sgd, metrics, metricsFile, knn,
+                fingerprint, train, trainSeconds, trainImages, new EpochTotals(), 0, stepsPerEpoch);
+            if (stop != null && !last) {
+              return stopped(stop, ck, runDir, epochs, globalStep, start, trainSeconds, trainImages, finalLoss, knn);
+            }
+          }
+          progress.setExtraSecondsPerEpoch((System.nanoTime() - extraStart) / 1e9);
         }
-        double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-        trainSeconds += epochSeconds;
-        trainImages += imagesThisEpoch;
-        long extraStart = System.nanoTime();
-        Map<String, Object> rec = new LinkedHashMap<>();
-        rec.put("type", "epoch");
-        rec.put("epoch", epoch + 1);
-        rec.put("loss", lossSum / Math.max(1, lossCount));
-        rec.put("lr", lr);
-        rec.put("img_per_s", imagesThisEpoch / epochSeconds);
-        rec.put("seconds", epochSeconds);
-        rec.put("Z", loss.z());
-
-        boolean last = epoch == epochs - 1;
-        if (knn != null && knn.due(epoch, epochs)) {
-          knn.evaluate(epoch + 1, model, loss.memory(), rec);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double ips = trainSeconds > 0 ? trainImages / trainSeconds : 0;
+        out.println(String.format(Locale.ROOT, "[train] done: %d epochs, %d steps in %s (training %.0f img/s)",
+            epochs, globalStep, Progress.duration(seconds), ips));
+        KnnResult lastKnn = knn != null ? knn.last() : null;
+        KnnResult rawKnn = knn != null ? knn.raw() : null;
+        if (lastKnn != null) {
+          out.println(String.format(Locale.ROOT, "[knn] final kNN top-1 %.2f%%%s -> %s", lastKnn.top1(),
+              rawKnn != null ? String.format(Locale.ROOT, " (raw pixels %.2f%%)", rawKnn.top1()) : "", runDir.resolve("knn.json")));
         }
-        if (last || epoch % cfg.checkpoint().frequency() == 0) {
-          Path ck = Checkpoints.save(runDir, epoch, last, globalStep, model, loss, sgd);
-          out.println("[train] checkpoint " + ck.getFileName());
-        }
-        metrics.write(rec);
-        progress.setExtraSecondsPerEpoch((System.nanoTime() - extraStart) / 1e9);
+        return new TrainSummary(runDir, epochs, globalStep, seconds, ips, finalLoss, lastKnn, rawKnn, false, false);
       }
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    double ips = trainSeconds > 0 ? trainImages / trainSeconds : 0;
-    out.println(String.format(Locale.ROOT, "[train] done: %d epochs, %d steps in %s (training %.0f img/s)",
-        epochs, globalStep, Progress.duration(seconds), ips));
-    KnnResult lastKnn = knn != null ? knn.last() : null;
-    KnnResult rawKnn = knn != null ? knn.raw() : null;
-    if (lastKnn != null) {
-      out.println(String.format(Locale.ROOT, "[knn] final kNN top-1 %.2f%%%s -> %s", lastKnn.top1(),
-          rawKnn != null ? String.format(Locale.ROOT, " (raw pixels %.2f%%)", rawKnn.top1()) : "", runDir.resolve("knn.json")));
+  }
+
+  /** One optimizer step; returns the loss. */
+  private double step(NpidModel model, NceLossWithMemory loss, Sgd sgd, Batch batch, int epoch, int step, long globalStep, Path runDir)
+      throws IOException {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor images = Tensors.fromFloats(batch.images(), batch.shape());
+      Tensor embedding = model.forward(images);
+      LossOutput lo = loss.forward(List.of(embedding), batch.indices());
+      double lossValue = lo.loss();
+      if (cfg.checkNan() && !Double.isFinite(lossValue)) {
+        Path link = runDir.resolve("checkpoint.torch");
+        throw new TrainingFailure(String.format(Locale.ROOT,
+            "loss is %s at epoch %d step %d (global step %d); batch sample indices start %s. Lower the LR or"
+                + " check the data; the last good checkpoint is %s", lossValue, epoch + 1, step + 1, globalStep + 1,
+            Arrays.toString(Arrays.copyOf(batch.indices(), Math.min(8, batch.indices().length))),
+            Files.exists(link) ? link.toRealPath() : "(none yet)"));
+      }
+      sgd.zeroGrad();
+      embedding.backward(lo.gradients().get(0), new BoolOptional(), false, new TensorArrayRefOptional());
+      sgd.step();
+      return lossValue;
     }
-    return new TrainSummary(runDir, epochs, globalStep, seconds, ips, finalLoss, lastKnn, rawKnn, false);
+  }
+
+  private Path save(Path target, Checkpoints.Position next, NpidModel model, NceLossWithMemory loss, Sgd sgd, MetricsLog metrics,
+      Path metricsFile, KnnMonitor knn, String fingerprint, Dataset train, double trainSeconds, long trainImages,
+      EpochTotals totals, double epochSeconds, int stepsPerEpoch) throws IOException {
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("format", Checkpoints.FORMAT);
+    meta.put("npid4j_version", version());
+    meta.put("libtorch_version", Torch.LIBTORCH_VERSION);
+    meta.put("data", train.describe());
+    meta.put("data_fingerprint", fingerprint);
+    meta.put("experiment", cfg.experiment());
+    meta.put("config_yaml", ConfigComposer.toYaml(cfg.tree()));
+    meta.put("train_seconds", trainSeconds);
+    meta.put("train_images", trainImages);
+    meta.put("epoch_loss_sum", totals.lossSum);
+    meta.put("epoch_loss_count", totals.lossCount);
+    meta.put("epoch_images", totals.images);
+    meta.put("epoch_seconds", epochSeconds);
+    meta.put("metrics_bytes", metrics.size(metricsFile));
+    if (knn != null) {
+      meta.put("knn", knn.state());
+    }
+    Path previous = Files.isSymbolicLink(target.resolveSibling("checkpoint.torch"))
+        ? target.resolveSibling("checkpoint.torch").toRealPath() : null;
+    try {
+      Checkpoints.save(target, next, model, loss, sgd, MetricsLog.JSON.writeValueAsString(meta));
+    } catch (IOException e) {
+      throw new TrainingFailure("cannot write checkpoint " + target + " (" + e.getMessage() + "; is the disk full?); "
+          + (previous != null ? "the previous checkpoint " + previous + " is intact and running the same command again resumes from it"
+              : "no checkpoint was written yet, so running the same command again starts over"));
+    }
+    Checkpoints.prune(target.getParent(), cfg.checkpoint().keepLastN(), stepsPerEpoch);
+    out.println("[train] checkpoint " + target.getFileName());
+    return target;
+  }
+
+  private TrainSummary stopped(String signal, Path checkpoint, Path runDir, int epochs, long globalStep, long start,
+      double trainSeconds, long trainImages, double finalLoss, KnnMonitor knn) {
+    out.println("[train] " + signal + ": stopped at global step " + globalStep + " after writing " + checkpoint.getFileName()
+        + "; run the same command again to resume");
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new TrainSummary(runDir, epochs, globalStep, seconds, trainSeconds > 0 ? trainImages / trainSeconds : 0, finalLoss,
+        knn != null ? knn.last() : null, knn != null ? knn.raw() : null, false, true);
+  }
+
+  /**
+   * VISSL's resume rules (spec section 6): the checkpoints to try, newest first (from the
+   * LATEST_CHECKPOINT_RESUME_FILE_NUM-th newest on); empty means start from scratch.
+   */
+  private List<Path> resumeCandidates(Path runDir, int stepsPerEpoch) throws IOException {
+    if (cfg.checkpoint().overwriteExisting()) {
+      return List.of();
+    }
+    Path link = runDir.resolve("checkpoint.torch");
+    if (cfg.checkpoint().useSymlinkForResume() && Files.exists(link)) {
+      return List.of(link.toRealPath());
+    }
+    List<Checkpoints.Entry> all = Checkpoints.list(runDir, stepsPerEpoch);
+    if (all.isEmpty()) {
+      return List.of();
+    }
+    if (!cfg.checkpoint().autoResume()) {
+      throw new UserError(runDir + " holds checkpoints of an earlier run but config.CHECKPOINT.AUTO_RESUME is false:"
+          + " set it to true to continue that run, choose another config.CHECKPOINT.DIR, or set"
+          + " config.CHECKPOINT.OVERWRITE_EXISTING=true to start again from scratch");
+    }
+    List<Path> newestFirst = new java.util.ArrayList<>();
+    for (int i = all.size() - cfg.checkpoint().latestResumeFileNum(); i >= 0; i--) {
+      newestFirst.add(all.get(i).path());
+    }
+    return newestFirst.isEmpty() ? List.of(all.get(0).path()) : newestFirst;
+  }
+
+  /** A fresh start in a used directory (OVERWRITE_EXISTING, or killed before its first checkpoint). */
+  private static void clearPreviousRun(Path runDir, int stepsPerEpoch) throws IOException {
+    for (Checkpoints.Entry e : Checkpoints.list(runDir, stepsPerEpoch)) {
+      Files.deleteIfExists(e.path());
+    }
+    for (String f : new String[] {"checkpoint.torch", "metrics.jsonl", "knn.json", "unreadable_images.txt"}) {
+      Files.deleteIfExists(runDir.resolve(f));
+    }
+  }
+
+  /** Size, description and a CRC of a few decoded images: enough to notice that a run directory belongs to other data. */
+  static String fingerprint(Dataset d) {
+    CRC32 crc = new CRC32();
+    int n = d.size();
+    for (int i : new int[] {0, n / 3, (2 * n) / 3, n - 1}) {
+      float[] px = d.image(i).data();
+      for (float v : px) {
+        crc.update(Float.floatToIntBits(v));
+      }
+      crc.update(d.label(i));
+    }
+    return n + ":" + Long.toHexString(crc.getValue());
+  }
+
+  private static String version() {
+    String v = Trainer.class.getPackage().getImplementationVersion();
+    return v != null ? v : "0.1.0-SNAPSHOT";
   }
 
   /** VISSL's HEAD.PARAMS_MULTIPLIER: scales every head Linear's weight and bias. */

@@ -95,6 +95,14 @@ public final class NceLossWithMemory implements AutoCloseable {
     return z;
   }
 
+  /**
+   * Marks the first-forward cross-rank sync as done: after a resume every rank holds the same
+   * restored bank (VISSL syncs again, harmlessly; here it is skipped).
+   */
+  public void markMemorySynced() {
+    memorySynced = true;
+  }
+
   /** Restores Z from a checkpoint. */
   public void setZ(double z) {
     this.z = z;

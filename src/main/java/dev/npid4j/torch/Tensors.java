@@ -45,6 +45,20 @@ public final class Tensors {
     }
   }
 
+  /** Bytes as a uint8 tensor (for text such as JSON inside an archive). */
+  public static Tensor fromBytes(byte[] data) {
+    try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(data)) {
+      return torch.from_blob(p, new long[] {data.length}, options(ScalarType.Byte)).clone();
+    }
+  }
+
+  public static byte[] toBytes(Tensor t) {
+    Tensor c = t.contiguous();
+    byte[] out = new byte[Math.toIntExact(c.numel())];
+    c.data_ptr_byte().get(out);
+    return out;
+  }
+
   /** Copies a float tensor of any shape (made contiguous) into a new array. */
   public static float[] toFloats(Tensor t) {
     Tensor c = t.to(ScalarType.Float).contiguous();

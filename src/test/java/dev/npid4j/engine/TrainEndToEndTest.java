@@ -9,9 +9,9 @@ import dev.npid4j.config.RunConfig;
 import dev.npid4j.data.Datasets;
 import dev.npid4j.data.FashionMnist;
 import dev.npid4j.torch.Torch;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,12 +80,16 @@ class TrainEndToEndTest {
   static final double FLOOR = 25.0;
 
   @Test
-  void rejectsAnUnfinishedRunDirectory(@TempDir Path dir) throws IOException {
+  void aCorruptCheckpointIsReportedAndNothingIsDeleted(@TempDir Path dir) throws IOException {
     Path run = Files.createDirectories(dir.resolve("run"));
     Files.writeString(run.resolve("model_phase0.torch"), "old");
-    RunConfig cfg = RunConfig.fromArgs(List.of("config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Trainer(cfg, new PrintStream(OutputStream.nullOutputStream())).run())
-        .hasMessageContaining("unfinished run");
+    RunConfig cfg = RunConfig.fromArgs(List.of("config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run,
+        "config.DATA.TRAIN.DATA_SOURCES=[synthetic]", "config.DATA.TRAIN.DATA_LIMIT=64", "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=8",
+        "config.DATA.TRAIN.TRANSFORMS=[{name:ToTensor}]", "config.KNN_MONITOR.FREQUENCY=-1"));
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Trainer(cfg, new PrintStream(log, true)).run())
+        .isInstanceOf(dev.npid4j.UserError.class).hasMessageContaining("no checkpoint in " + run + " can be read");
+    assertThat(log.toString()).contains("model_phase0.torch is not a readable checkpoint");
     assertThat(Files.readString(run.resolve("model_phase0.torch"))).isEqualTo("old");
   }
 }
