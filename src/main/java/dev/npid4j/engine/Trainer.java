@@ -357,6 +357,7 @@ public final class Trainer {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("format", Checkpoints.FORMAT);
     meta.put("npid4j_version", version());
+    meta.put("npid4j_commit", System.getProperty("npid4j.commit", "unknown"));
     meta.put("libtorch_version", Torch.LIBTORCH_VERSION);
     meta.put("data", train.describe());
     meta.put("data_fingerprint", fingerprint);
