@@ -36,11 +36,18 @@ last_step() {
     | awk -v n=$STEPS_PER_EPOCH '{ g = ($1 - 1) * n + $2 } END { print g + 0 }'
 }
 
+# global step of the newest phase/iteration checkpoint in $1 (0 if none)
+newest() {
+  ls "$1" 2>/dev/null | sed -n 's/^model_iteration\([0-9]*\)\.torch$/\1/p; s/^model_phase\([0-9]*\)\.torch$/P\1/p' \
+    | awk -v n=$STEPS_PER_EPOCH '/^P/ { v = (substr($0, 2) + 1) * n } !/^P/ { v = $0 } v > m { m = v } END { print m + 0 }'
+}
+
 kills=0; during_write=0; redone_total=0; identical=0; endings=0; trial=0
 while [ "$trial" -lt "$TRIALS" ] || [ "$kills" -lt "$KILLS" ]; do
   trial=$((trial + 1)); dir="$WORK/run$trial"; attempt=0; trial_kills=0
   while [ ! -e "$dir/$FINAL" ]; do
     attempt=$((attempt + 1)); log="$dir.attempt$attempt.log"
+    start_from=$(newest "$dir")
     "$NPID4J" "${ARGS[@]}" config.CHECKPOINT.DIR="$dir" > "$log" 2>&1 &
     pid=$!
     if [ "$trial_kills" -lt 5 ] && [ "$kills" -lt "$KILLS" ]; then
@@ -61,11 +68,8 @@ while [ "$trial" -lt "$TRIALS" ] || [ "$kills" -lt "$KILLS" ]; do
         if [ ! -e "$dir/$FINAL" ]; then  # a kill after the run had finished does not count
           kills=$((kills + 1)); trial_kills=$((trial_kills + 1)); during_write=$((during_write + mid_write))
           done_steps=$(last_step "$log" || true)
-          from=$(grep -o '(global step [0-9]*)' "$log" | tail -1 | grep -o '[0-9][0-9]*' || true)
-          [ "${from:-0}" -gt "${done_steps:-0}" ] && done_steps=$from  # killed before its first progress line
-          # the next attempt resumes from the newest checkpoint; the work redone is what was lost
-          next=$(ls "$dir" 2>/dev/null | sed -n 's/^model_iteration\([0-9]*\)\.torch$/\1/p; s/^model_phase\([0-9]*\)\.torch$/P\1/p' \
-            | awk -v n=$STEPS_PER_EPOCH '/^P/ { v = (substr($0, 2) + 1) * n } !/^P/ { v = $0 } v > m { m = v } END { print m + 0 }')
+          [ "$start_from" -gt "${done_steps:-0}" ] && done_steps=$start_from  # killed before its first progress line
+          next=$(newest "$dir")  # the next attempt resumes here; the work redone is what was lost
           redone_total=$((redone_total + done_steps - next))
           echo "run $trial kill $trial_kills$([ $mid_write = 1 ] && echo ' (during a checkpoint write)'): at global step $done_steps, resumable from $next" >&2
         fi

@@ -24,7 +24,7 @@ public record RunConfig(
     DataSplit train,
     DataSplit test,
     ModelConfig model,
-    LossConfig loss,
+    NceLossParams loss,
     OptimizerConfig optimizer,
     DistributedConfig distributed,
     MachineConfig machine,
@@ -52,27 +52,6 @@ public record RunConfig(
   public record ModelConfig(ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier) {
     public int embeddingDim() {
       return heads.isEmpty() ? trunk.outputDim() : heads.get(heads.size() - 1).outputDim();
-    }
-  }
-
-  /** The loss settings; {@link #params(long)} completes them with the bank size N. */
-  public record LossConfig(
-      NceLossParams.LossType lossType,
-      boolean normEmbedding,
-      double temperature,
-      List<Double> lossWeights,
-      double normConstant,
-      int updateMemWithEmbIndex,
-      long ignoreIndex,
-      int numNegatives,
-      String negativeSamplingType,
-      int embeddingDim,
-      double momentum,
-      boolean normInit,
-      boolean updateMemOnForward) {
-    public NceLossParams params(long numTrainSamples) {
-      return new NceLossParams(lossType, normEmbedding, temperature, lossWeights, normConstant, updateMemWithEmbIndex,
-          ignoreIndex, numNegatives, negativeSamplingType, numTrainSamples, embeddingDim, momentum, normInit, updateMemOnForward);
     }
   }
 
@@ -253,7 +232,8 @@ public record RunConfig(
     return b;
   }
 
-  private static LossConfig loss(ConfigTree t) {
+  /** The loss settings; the bank size is a placeholder until the data set is open ({@link NceLossParams#withMemorySize}). */
+  private static NceLossParams loss(ConfigTree t) {
     String name = t.getString(C + "LOSS.name");
     if (!"nce_loss_with_memory".equals(name)) {
       throw new ConfigError(C + "LOSS.name: loss '" + name + "' is not available; npid4j trains with nce_loss_with_memory");
@@ -289,11 +269,15 @@ public record RunConfig(
     if (weights.isEmpty()) {
       throw new ConfigError(l + "loss_weights needs one weight per model output, got []");
     }
-    return new LossConfig(lossType, t.getBool(l + "norm_embedding"), temperature, weights,
-        t.getDouble(l + "norm_constant"), t.getInt(l + "update_mem_with_emb_index"), t.getLong(l + "ignore_index"),
-        positive(t, l + "negative_sampling_params.num_negatives"), sampling,
-        positive(t, l + "memory_params.embedding_dim"), momentum, t.getBool(l + "memory_params.norm_init"),
-        t.getBool(l + "memory_params.update_mem_on_forward"));
+    try {
+      return new NceLossParams(lossType, t.getBool(l + "norm_embedding"), temperature, weights,
+          t.getDouble(l + "norm_constant"), t.getInt(l + "update_mem_with_emb_index"), t.getLong(l + "ignore_index"),
+          positive(t, l + "negative_sampling_params.num_negatives"), sampling, 1,
+          positive(t, l + "memory_params.embedding_dim"), momentum, t.getBool(l + "memory_params.norm_init"),
+          t.getBool(l + "memory_params.update_mem_on_forward"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigError(l + "*: " + e.getMessage());
+    }
   }
 
   private static OptimizerConfig optimizer(ConfigTree t) {

@@ -162,7 +162,7 @@ public final class Trainer {
     Path metricsFile = runDir.resolve("metrics.jsonl");
     StopSignal.install();
 
-    try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().params(n), ScalarType.Float,
+    try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().withMemorySize(n), ScalarType.Float,
             (long) (cfg.seed() + rank) * epochs, negatives, comm);
         Sgd sgd = new Sgd(ParamGroups.of(model, cfg.optimizer().regularizeBn(), cfg.optimizer().regularizeBias()),
             cfg.optimizer().momentum(), cfg.optimizer().weightDecay(), cfg.optimizer().nesterov());

@@ -46,6 +46,12 @@ public record NceLossParams(
     }
   }
 
+  /** The same settings for a bank of {@code n} rows (VISSL forces memory_size to num_train_samples). */
+  public NceLossParams withMemorySize(long n) {
+    return new NceLossParams(lossType, normEmbedding, temperature, lossWeights, normConstant, updateMemWithEmbIndex, ignoreIndex,
+        numNegatives, negativeSamplingType, n, embeddingDim, momentum, normInit, updateMemOnForward);
+  }
+
   /** NPID defaults (spec section 1) for a bank of {@code n} rows. */
   public static NceLossParams npid(long n) {
     return new NceLossParams(LossType.NCE, true, 0.07, List.of(1.0), -1, -100, -1, 4096, "random", n, 128, 0.5, true, true);
