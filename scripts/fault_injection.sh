@@ -47,7 +47,7 @@ while [ "$trial" -lt "$TRIALS" ] || [ "$kills" -lt "$KILLS" ]; do
   trial=$((trial + 1)); dir="$WORK/run$trial"; attempt=0; trial_kills=0
   while [ ! -e "$dir/$FINAL" ]; do
     attempt=$((attempt + 1)); log="$dir.attempt$attempt.log"
-    start_from=$(newest "$dir")
+    start_from=$(newest "$dir" || true)
     "$NPID4J" "${ARGS[@]}" config.CHECKPOINT.DIR="$dir" > "$log" 2>&1 &
     pid=$!
     if [ "$trial_kills" -lt 5 ] && [ "$kills" -lt "$KILLS" ]; then
@@ -69,7 +69,7 @@ while [ "$trial" -lt "$TRIALS" ] || [ "$kills" -lt "$KILLS" ]; do
           kills=$((kills + 1)); trial_kills=$((trial_kills + 1)); during_write=$((during_write + mid_write))
           done_steps=$(last_step "$log" || true)
           [ "$start_from" -gt "${done_steps:-0}" ] && done_steps=$start_from  # killed before its first progress line
-          next=$(newest "$dir")  # the next attempt resumes here; the work redone is what was lost
+          next=$(newest "$dir" || true)  # the next attempt resumes here; the work redone is what was lost
           redone_total=$((redone_total + done_steps - next))
           echo "run $trial kill $trial_kills$([ $mid_write = 1 ] && echo ' (during a checkpoint write)'): at global step $done_steps, resumable from $next" >&2
         fi
