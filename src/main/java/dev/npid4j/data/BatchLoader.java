@@ -44,6 +44,11 @@ public final class BatchLoader implements AutoCloseable {
   }
 
   public int batchesPerEpoch(int samples) {
+    return batchesPerEpoch(samples, batchSize, dropLast);
+  }
+
+  /** Batches an epoch of {@code samples} makes (a short last batch counts unless dropLast). */
+  public static int batchesPerEpoch(int samples, int batchSize, boolean dropLast) {
     return dropLast ? samples / batchSize : (samples + batchSize - 1) / batchSize;
   }
 

@@ -247,8 +247,4 @@ public final class Checkpoints {
       }
     }
   }
-
-  static Map<String, Object> metaOf(JsonNode meta) {
-    return MetricsLog.JSON.convertValue(meta, MetricsLog.MAP);
-  }
 }

@@ -128,8 +128,7 @@ public final class Trainer {
     String fingerprint = fingerprint(train);
     int rank = comm.rank();
     EpochSampler sampler = new EpochSampler(train.size(), cfg.seed(), rank, comm.worldSize(), true);
-    int stepsPerEpoch = cfg.train().dropLast() ? sampler.samplesPerRank() / cfg.train().batchSize()
-        : (sampler.samplesPerRank() + cfg.train().batchSize() - 1) / cfg.train().batchSize();
+    int stepsPerEpoch = BatchLoader.batchesPerEpoch(sampler.samplesPerRank(), cfg.train().batchSize(), cfg.train().dropLast());
     List<Path> resumeCandidates = resumeCandidates(runDir, stepsPerEpoch);
 
     Files.createDirectories(runDir);
