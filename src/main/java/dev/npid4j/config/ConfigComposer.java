@@ -107,6 +107,8 @@ public final class ConfigComposer {
         .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
   }
 
+  private static final java.util.Set<String> RESOLVED_TOP_LEVEL = java.util.Set.of("VERSION", "node_id", "engine_name");
+
   static Map<String, Object> readExperiment(String name) {
     String text;
     String source;
@@ -134,7 +136,9 @@ public final class ConfigComposer {
       source = bundled;
     }
     Map<String, Object> doc = parseYaml(text, source);
-    if (!doc.containsKey("config") || doc.size() != 1 || !(doc.get("config") instanceof Map)) {
+    // A resolved train_config.yaml also carries VISSL's other top-level keys; it is a valid experiment too.
+    boolean onlyKnownTopLevel = doc.keySet().stream().allMatch(k -> k.equals("config") || RESOLVED_TOP_LEVEL.contains(k));
+    if (!doc.containsKey("config") || !onlyKnownTopLevel || !(doc.get("config") instanceof Map)) {
       throw new ConfigError(source + ": an experiment file must have exactly one top-level key 'config:'"
           + " (VISSL layout, with '# @package _global_'), found " + doc.keySet());
     }

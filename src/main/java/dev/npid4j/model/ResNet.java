@@ -68,6 +68,40 @@ public final class ResNet extends Module {
     return torch.flatten(torch.adaptive_avg_pool2d(out, 1, 1), 1, -1);
   }
 
+  /** VISSL's names of the trunk's feature layers, in forward order. */
+  public static final List<String> FEATURE_LAYERS = List.of("conv1", "res2", "res3", "res4", "res5", "res5avg");
+
+  /**
+   * The outputs of the named layers ({@link #FEATURE_LAYERS}: conv1 after its ReLU, res2..res5
+   * the outputs of layer1..layer4, res5avg the global average pool, N x C x 1 x 1), stopping
+   * after the last one asked for.
+   */
+  public java.util.Map<String, Tensor> forwardLayers(Tensor x, java.util.Collection<String> names) {
+    for (String n : names) {
+      if (!FEATURE_LAYERS.contains(n)) {
+        throw new IllegalArgumentException("unknown trunk layer '" + n + "'; known: " + FEATURE_LAYERS);
+      }
+    }
+    java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+    Tensor cur = relu(bn1.forward(conv1.forward(x)));
+    if (names.contains("conv1")) {
+      out.put("conv1", cur);
+    }
+    if (spec.stem().equals("imagenet")) {
+      cur = torch.max_pool2d(cur, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, false);
+    }
+    for (int i = 0; i < stages.size() && out.size() < names.size(); i++) {
+      cur = stages.get(i).forward(cur);
+      if (names.contains("res" + (i + 2))) {
+        out.put("res" + (i + 2), cur);
+      }
+    }
+    if (names.contains("res5avg")) {
+      out.put("res5avg", torch.adaptive_avg_pool2d(cur, 1, 1));
+    }
+    return out;
+  }
+
   static void zeroWeight(BatchNorm2dImplBaseBase bn) {
     try (NoGradGuard g = new NoGradGuard()) {
       bn.weight().zero_();

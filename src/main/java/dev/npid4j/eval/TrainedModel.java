@@ -1,0 +1,56 @@
+package dev.npid4j.eval;
+
+import dev.npid4j.UserError;
+import dev.npid4j.config.EvalSettings;
+import dev.npid4j.config.RunConfig;
+import dev.npid4j.interop.Weights;
+import dev.npid4j.model.NpidModel;
+import dev.npid4j.torch.Torch;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The model a config describes, with the weights to evaluate: MODEL.WEIGHTS_INIT.PARAMS_FILE
+ * when set, otherwise the newest checkpoint of the run directory (CHECKPOINT.DIR). Also the
+ * memory bank when the weights file holds one (npid4j and VISSL checkpoints).
+ */
+public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, String format) {
+
+  public static TrainedModel open(RunConfig cfg, EvalSettings ev, boolean headsOptional, PrintStream out) {
+    Torch.load();
+    int threads = cfg.machine().numThreads() > 0 ? cfg.machine().numThreads() : Runtime.getRuntime().availableProcessors();
+    Torch.setThreads(threads);
+    Path source = weightsFile(cfg, ev);
+    Torch.manualSeed(cfg.seed());
+    NpidModel model = new NpidModel(cfg.model().trunk(), cfg.model().heads());
+    Weights.Loaded w = Weights.read(source, ev.weightsInit());
+    Weights.Report r = Weights.loadInto(model, w, ev.weightsInit().skipLayers(), headsOptional, source.toString());
+    model.eval();
+    out.println(String.format(Locale.ROOT, "[eval] weights %s (%s): %d tensors loaded%s%s", source, w.format(), r.loaded(),
+        r.missingHeads().isEmpty() ? "" : ", head not in the file (" + r.missingHeads().size() + " tensors keep their init)",
+        w.memoryBank() == null ? "" : String.format(Locale.ROOT, ", memory bank %d x %d", w.memoryBank().size(0), w.memoryBank().size(1))));
+    return new TrainedModel(model, w.memoryBank(), source, w.format());
+  }
+
+  static Path weightsFile(RunConfig cfg, EvalSettings ev) {
+    String file = ev.weightsInit().paramsFile();
+    if (!file.isEmpty()) {
+      return Path.of(file);
+    }
+    Path dir = Path.of(cfg.checkpoint().dir());
+    Path link = dir.resolve("checkpoint.torch");
+    if (Files.exists(link)) {
+      return link;
+    }
+    throw new UserError("no weights to evaluate: " + dir + " holds no checkpoint.torch; train there first"
+        + " (config.CHECKPOINT.DIR) or name a file with config.MODEL.WEIGHTS_INIT.PARAMS_FILE=<file>");
+  }
+
+  /** Where extract, knn and linear write: EXTRACT_FEATURES.OUTPUT_DIR, or {@code <CHECKPOINT.DIR>/eval}. */
+  public static Path outputDir(RunConfig cfg, EvalSettings ev) {
+    return ev.outputDir().isEmpty() ? Path.of(cfg.checkpoint().dir()).resolve("eval") : Path.of(ev.outputDir());
+  }
+}

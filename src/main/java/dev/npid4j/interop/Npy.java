@@ -1,0 +1,137 @@
+package dev.npid4j.interop;
+
+import dev.npid4j.engine.AtomicFiles;
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** NumPy's {@code .npy} format (version 1.0, little-endian, C order): float32 and int64 arrays. */
+public final class Npy {
+  private Npy() {}
+
+  /** An array read back: float32 data in {@code floats} or int64 data in {@code longs}. */
+  public record Array(long[] shape, float[] floats, long[] longs) {}
+
+  public static void writeFloats(Path file, float[] data, long... shape) throws IOException {
+    write(file, "<f4", shape, data.length, out -> {
+      ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : data) {
+        if (!b.hasRemaining()) {
+          out.write(b.array(), 0, b.position());
+          b.clear();
+        }
+        b.putFloat(v);
+      }
+      out.write(b.array(), 0, b.position());
+    });
+  }
+
+  public static void writeLongs(Path file, long[] data, long... shape) throws IOException {
+    write(file, "<i8", shape, data.length, out -> {
+      ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+      for (long v : data) {
+        if (!b.hasRemaining()) {
+          out.write(b.array(), 0, b.position());
+          b.clear();
+        }
+        b.putLong(v);
+      }
+      out.write(b.array(), 0, b.position());
+    });
+  }
+
+  private interface Body {
+    void write(OutputStream out) throws IOException;
+  }
+
+  private static void write(Path file, String descr, long[] shape, long count, Body body) throws IOException {
+    long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    if (n != count) {
+      throw new IllegalArgumentException(count + " values do not fill shape " + Arrays.toString(shape));
+    }
+    String dims = Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(", "));
+    String header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + (shape.length == 1 ? "," : "") + "), }";
+    int total = 10 + header.length() + 1;
+    int pad = (64 - total % 64) % 64;
+    String padded = header + " ".repeat(pad) + "\n";
+    AtomicFiles.write(file, temp -> {
+      try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16))) {
+        out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        byte[] h = padded.getBytes(StandardCharsets.US_ASCII);
+        out.write(h.length & 0xff);
+        out.write(h.length >>> 8);
+        out.write(h);
+        body.write(out);
+      }
+    });
+  }
+
+  private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([^']+)'");
+  private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
+
+  /** Reads a float32/float64 (as float) or int64/int32 (as long) C-order .npy file. */
+  public static Array read(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file)) {
+      ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
+      byte[] magic = new byte[6];
+      b.get(magic);
+      if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
+        throw new IOException(file + " is not a .npy file");
+      }
+      int major = b.get();
+      b.get();
+      int headerLen = major == 1 ? (b.getShort() & 0xffff) : b.getInt();
+      byte[] h = new byte[headerLen];
+      b.get(h);
+      String header = new String(h, StandardCharsets.US_ASCII);
+      if (header.contains("'fortran_order': True")) {
+        throw new IOException(file + " is in Fortran order");
+      }
+      Matcher d = DESCR.matcher(header);
+      Matcher s = SHAPE.matcher(header);
+      if (!d.find() || !s.find()) {
+        throw new IOException(file + ": unreadable .npy header " + header.trim());
+      }
+      long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
+      int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+      switch (d.group(1)) {
+        case "<f4" -> {
+          float[] f = new float[n];
+          b.asFloatBuffer().get(f);
+          return new Array(shape, f, null);
+        }
+        case "<f8" -> {
+          float[] f = new float[n];
+          for (int i = 0; i < n; i++) {
+            f[i] = (float) b.getDouble();
+          }
+          return new Array(shape, f, null);
+        }
+        case "<i8" -> {
+          long[] l = new long[n];
+          b.asLongBuffer().get(l);
+          return new Array(shape, null, l);
+        }
+        case "<i4" -> {
+          long[] l = new long[n];
+          for (int i = 0; i < n; i++) {
+            l[i] = b.getInt();
+          }
+          return new Array(shape, null, l);
+        }
+        default -> throw new IOException(file + ": dtype " + d.group(1) + " is not supported (float32, float64, int64, int32)");
+      }
+    }
+  }
+}
