@@ -178,7 +178,7 @@ public final class ConfigTree {
       throw mistyped(path, "true or false", incoming, source);
     }
     if (current instanceof Long) {
-      if (incoming instanceof Long) {
+      if (incoming instanceof Long || (incoming instanceof List && SCALAR_OR_LIST.contains(path))) {
         return incoming;
       }
       if (incoming instanceof Double d && d == Math.rint(d) && !d.isInfinite()) {

@@ -7,9 +7,14 @@ import dev.npid4j.data.transform.Transform;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
+import dev.npid4j.config.EvalSettings;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -17,7 +22,11 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** Features of a whole data set in its natural order (N x D, float), with its class labels. */
-public record Features(Tensor values, long[] labels) implements AutoCloseable {
+public record Features(Tensor values, long[] labels, long[] itemShape) implements AutoCloseable {
+
+  public Features(Tensor values, long[] labels) {
+    this(values, labels, new long[] {values.size(1)});
+  }
 
   /**
    * Head outputs of {@code model} in eval mode (BN running statistics), L2-normalised when
@@ -39,14 +48,57 @@ public record Features(Tensor values, long[] labels) implements AutoCloseable {
         b -> Tensors.fromFloats(b.images(), b.size(), (long) b.channels() * b.height() * b.width()));
   }
 
+  /**
+   * Features of named layers in eval mode: "heads" (the head output) and/or trunk layers, each
+   * pooled as configured, flattened to N x D; {@code itemShape} keeps the unflattened shape.
+   */
+  public static Map<String, Features> extractLayers(NpidModel model, Dataset data, Transform evalTransform, int batchSize,
+      int workers, List<EvalSettings.PooledLayer> layers, boolean head) {
+    List<String> trunkLayers = layers.stream().map(EvalSettings.PooledLayer::layer).distinct().toList();
+    model.eval();
+    try (NoGradGuard g = new NoGradGuard()) {
+      return collectMany(data, evalTransform, batchSize, workers, false, b -> {
+        Tensor x = Tensors.fromFloats(b.images(), b.shape());
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        if (head) {
+          out.put("heads", model.forward(x));
+        }
+        if (!trunkLayers.isEmpty()) {
+          Map<String, Tensor> f = model.trunk().forwardLayers(x, trunkLayers);
+          for (EvalSettings.PooledLayer l : layers) {
+            out.put(l.layer(), pool(f.get(l.layer()), l));
+          }
+        }
+        return out;
+      });
+    } finally {
+      model.train(true);
+    }
+  }
+
+  /** VISSL's LINEAR_EVAL_FEAT_POOL_OPS_MAP op: AvgPool2d(kernel, stride, padding) with PyTorch's defaults, or Identity. */
+  public static Tensor pool(Tensor x, EvalSettings.PooledLayer l) {
+    if (!l.op().equals("AvgPool2d")) {
+      return x;
+    }
+    return torch.avg_pool2d(x, new long[] {l.kernel()[0], l.kernel()[1]}, new long[] {l.stride(), l.stride()},
+        new long[] {l.padding(), l.padding()}, false, true, new LongOptional());
+  }
+
   private static Features collect(Dataset data, Transform transform, int batchSize, int workers, boolean normalize,
       Function<Batch, Tensor> featureOf) {
+    return collectMany(data, transform, batchSize, workers, normalize, b -> Map.of("f", featureOf.apply(b))).get("f");
+  }
+
+  private static Map<String, Features> collectMany(Dataset data, Transform transform, int batchSize, int workers, boolean normalize,
+      Function<Batch, Map<String, Tensor>> featureOf) {
     int n = data.size();
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    Tensor out = null;
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    Map<String, long[]> shapes = new LinkedHashMap<>();
     long[] labels = new long[n];
     try (BatchLoader loader = new BatchLoader(data, transform, batchSize, false, workers, 0)) {
       Iterator<Batch> it = loader.epoch(0, order, 0);
@@ -54,21 +106,31 @@ public record Features(Tensor values, long[] labels) implements AutoCloseable {
       while (it.hasNext()) {
         Batch b = it.next();
         try (PointerScope scope = new PointerScope()) {
-          Tensor f = featureOf.apply(b);
-          if (normalize) {
-            f = Ops.l2Normalize(f);
+          for (Map.Entry<String, Tensor> e : featureOf.apply(b).entrySet()) {
+            Tensor f = e.getValue();
+            if (!shapes.containsKey(e.getKey())) {
+              long[] s = Tensors.shape(f);
+              shapes.put(e.getKey(), java.util.Arrays.copyOfRange(s, 1, s.length));
+            }
+            f = torch.flatten(f, 1, -1);
+            if (normalize) {
+              f = Ops.l2Normalize(f);
+            }
+            Tensor dst = out.get(e.getKey());
+            if (dst == null) {
+              dst = Tensors.keep(torch.empty(new long[] {n, f.size(1)}, Tensors.options(ScalarType.Float), new MemoryFormatOptional()));
+              out.put(e.getKey(), dst);
+            }
+            dst.narrow(0, row, b.size()).copy_(f);
           }
-          if (out == null) {
-            out = torch.empty(new long[] {n, f.size(1)}, Tensors.options(ScalarType.Float), new MemoryFormatOptional());
-            Tensors.keep(out);
-          }
-          out.narrow(0, row, b.size()).copy_(f);
         }
         System.arraycopy(b.labels(), 0, labels, row, b.size());
         row += b.size();
       }
     }
-    return new Features(out, labels);
+    Map<String, Features> result = new LinkedHashMap<>();
+    out.forEach((k, v) -> result.put(k, new Features(v, labels, shapes.get(k))));
+    return result;
   }
 
   @Override

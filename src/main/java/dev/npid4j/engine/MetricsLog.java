@@ -12,7 +12,7 @@ import java.util.Map;
 
 /** {@code metrics.jsonl}: one JSON object per line, flushed as written so a crash loses nothing. */
 public final class MetricsLog implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
+  public static final ObjectMapper JSON = new ObjectMapper();
   static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {};
   private final BufferedWriter writer;
 

@@ -186,6 +186,15 @@ public final class Trainer {
         throw new UserError("no checkpoint in " + runDir + " can be read (see the warnings above): move them away to start"
             + " over, or set config.CHECKPOINT.OVERWRITE_EXISTING=true");
       }
+      var init = dev.npid4j.config.EvalSettings.from(cfg.tree()).weightsInit();
+      if (r == null && !init.paramsFile().isEmpty()) {
+        // VISSL: the initial weights apply only to a run that does not resume from a checkpoint
+        Path file = Path.of(init.paramsFile());
+        var report = dev.npid4j.interop.Weights.loadInto(model, dev.npid4j.interop.Weights.read(file, init), init.skipLayers(), true,
+            "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + file);
+        out.println("[train] initial weights from " + file + ": " + report.loaded() + " tensors"
+            + (report.missingHeads().isEmpty() ? "" : "; the head keeps its fresh init"));
+      }
       if (r != null) {
         JsonNode meta = r.meta();
         if (!meta.path("data_fingerprint").asText().equals(fingerprint)) {
