@@ -24,7 +24,11 @@ final class EvalContext {
   final PrintStream out;
 
   EvalContext(List<String> args, boolean headsOptional, PrintStream out) throws IOException {
-    this.cfg = RunConfig.fromArgs(args);
+    this(RunConfig.fromArgs(args), headsOptional, out);
+  }
+
+  EvalContext(RunConfig cfg, boolean headsOptional, PrintStream out) throws IOException {
+    this.cfg = cfg;
     this.ev = EvalSettings.from(cfg.tree());
     this.out = out;
     if (cfg.machine().device().equals("gpu")) {
