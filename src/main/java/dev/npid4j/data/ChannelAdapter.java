@@ -50,6 +50,11 @@ final class ChannelAdapter implements Dataset {
   }
 
   @Override
+  public java.util.List<String> classNames() {
+    return base.classNames();
+  }
+
+  @Override
   public int numClasses() {
     return base.numClasses();
   }

@@ -16,6 +16,11 @@ public interface Dataset {
   /** A short description for logs: source, split, path. */
   String describe();
 
+  /** Class names by label index, when known (empty otherwise). */
+  default java.util.List<String> classNames() {
+    return java.util.List.of();
+  }
+
   /** Files that could not be decoded so far (replaced by a gray image, VISSL's rule), sorted. */
   default java.util.List<String> unreadable() {
     return java.util.List.of();

@@ -113,6 +113,11 @@ public final class DiskFolder implements Dataset {
   }
 
   @Override
+  public List<String> classNames() {
+    return classes;
+  }
+
+  @Override
   public int numClasses() {
     return classes.size();
   }

@@ -117,6 +117,11 @@ public final class FashionMnist implements Dataset {
   }
 
   @Override
+  public java.util.List<String> classNames() {
+    return java.util.List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+  }
+
+  @Override
   public int numClasses() {
     return CLASSES.length;
   }

@@ -44,6 +44,11 @@ public final class SubsetDataset implements Dataset {
   }
 
   @Override
+  public java.util.List<String> classNames() {
+    return base.classNames();
+  }
+
+  @Override
   public int numClasses() {
     return base.numClasses();
   }

@@ -36,6 +36,7 @@ final class KnnMonitor {
   private final List<Map<String, Object>> history = new ArrayList<>();
   private KnnResult raw;
   private KnnResult last;
+  private EmbeddingView view;
 
   KnnMonitor(KnnMonitorConfig cfg, Dataset train, Dataset test, Transform evalTransform, int batchSize, int workers,
       Path runDir, PrintStream out) {
@@ -76,6 +77,7 @@ final class KnnMonitor {
     KnnResult recomputed = null;
     try (Features te = Features.extract(model, test, evalTransform, batchSize, workers, true)) {
       last = WeightedKnn.evaluate(bank, trainLabels, te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);
+      view = EmbeddingView.of(epoch, te.values(), te.labels(), bank);
       if (cfg.recomputedFeatures()) {
         try (Features tr = Features.extract(model, train, evalTransform, batchSize, workers, true)) {
           recomputed = WeightedKnn.evaluate(tr.values(), tr.labels(), te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);
@@ -133,6 +135,19 @@ final class KnnMonitor {
 
   KnnResult last() {
     return last;
+  }
+
+  /** Retrieval and PCA of the latest evaluation, for the report (null before the first). */
+  EmbeddingView view() {
+    return view;
+  }
+
+  Dataset train() {
+    return train;
+  }
+
+  Dataset test() {
+    return test;
   }
 
   KnnResult raw() {

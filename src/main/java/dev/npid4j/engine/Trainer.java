@@ -82,6 +82,32 @@ public final class Trainer {
     }
   }
 
+  /** report.html; a failure to draw it is a warning, never the end of a run. */
+  private void writeReport(Path runDir, KnnMonitor knn, Dataset train, int epochsDone, int epochs, double trainSeconds, long trainImages) {
+    try {
+      var m = cfg.model();
+      List<String[]> facts = new java.util.ArrayList<>();
+      facts.add(new String[] {"progress", epochsDone + " of " + epochs + " epochs" + (epochsDone == epochs ? " (finished)" : "")});
+      facts.add(new String[] {"data", train.describe()});
+      facts.add(new String[] {"model", String.format(Locale.ROOT, "ResNet-%d (%s stem, width %d) + mlp %s", m.trunk().depth(), m.trunk().stem(),
+          m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList())});
+      facts.add(new String[] {"loss", String.format(Locale.ROOT, "nce_loss_with_memory: %s, K=%d, T=%s, momentum %s",
+          cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(), cfg.loss().temperature(), cfg.loss().momentum())});
+      facts.add(new String[] {"batch, epochs", cfg.train().batchSize() + " per step, " + epochs + " epochs"});
+      facts.add(new String[] {"training time", String.format(Locale.ROOT, "%s, %.0f img/s", Progress.duration(trainSeconds),
+          trainSeconds > 0 ? trainImages / trainSeconds : 0)});
+      if (knn != null && knn.last() != null) {
+        facts.add(new String[] {"kNN top-1 (latest)", String.format(Locale.ROOT, "%.2f%% (k=%d, sigma %s, memory bank)%s", knn.last().top1(),
+            knn.last().k(), knn.last().sigma(), knn.raw() != null ? String.format(Locale.ROOT, "; raw pixels %.2f%%", knn.raw().top1()) : "")});
+      }
+      facts.add(new String[] {"run directory", runDir.toAbsolutePath().toString()});
+      Report.write(runDir, new Report.Header("npid4j: " + cfg.experiment(), facts), knn != null ? knn.view() : null,
+          knn != null ? knn.train() : null, knn != null ? knn.test() : null);
+    } catch (IOException | RuntimeException e) {
+      out.println("[train] warning: report.html not written: " + e);
+    }
+  }
+
   /** Per-epoch running sums, kept in checkpoints so a resumed epoch reports the same averages. */
   private static final class EpochTotals {
     double lossSum;
@@ -310,6 +336,7 @@ public final class Trainer {
                 + " listed in " + runDir.resolve("unreadable_images.txt"));
           }
           metrics.write(rec);
+          writeReport(runDir, knn, train, epoch + 1, epochs, trainSeconds, trainImages);
           String stop = StopSignal.requested();
           if (last || epoch % cfg.checkpoint().frequency() == 0 || stop != null) {
             Path target = runDir.resolve((last ? Checkpoints.FINAL_PREFIX : "model_phase") + epoch + ".torch");

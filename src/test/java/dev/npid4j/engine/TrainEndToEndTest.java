@@ -71,6 +71,15 @@ class TrainEndToEndTest {
     assertThat(run.resolve("model_final_checkpoint_phase11.torch")).exists();
     assertThat(Files.readSymbolicLink(run.resolve("checkpoint.torch")).toString()).isEqualTo("model_final_checkpoint_phase11.torch");
 
+    // the report: self-contained (no external references), curves, retrieval grid with class names, PCA
+    String html = Files.readString(run.resolve("report.html"));
+    assertThat(html).contains("<svg").contains("Loss").contains("Learning rate").contains("Throughput").contains("kNN accuracy")
+        .contains("Nearest neighbours after epoch 12").contains("data:image/png;base64,").contains("Ankle boot").contains("2-D PCA")
+        .doesNotContain("src=\"http").doesNotContain("<script");
+    assertThat(html.split("data:image/png;base64,", -1).length - 1).isEqualTo(10 * 9); // 10 queries + 8 neighbours each
+
+    evaluationCommandsWorkOnTheRun(run, dir);
+
     // VISSL's rule: a finished run is not trained again
     var again = CliTestAccess.cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run);
     assertThat(again.code()).isZero();
@@ -78,6 +87,47 @@ class TrainEndToEndTest {
   }
 
   static final double FLOOR = 25.0;
+
+  /** knn (both protocols), extract (.npy that the reader takes back) and linear on the run just trained. */
+  private static void evaluationCommandsWorkOnTheRun(Path run, Path dir) throws IOException {
+    List<String> common = List.of("config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run,
+        "config.DATA.TRAIN.DATA_LIMIT=512", "config.DATA.TEST.DATA_LIMIT=1000");
+    var knn = CliTestAccess.cli(concat(List.of("knn"), common, List.of("config.NEAREST_NEIGHBOR.TOPK=[10,200]",
+        "config.NEAREST_NEIGHBOR.L2_NORM_FEATS=true")));
+    assertThat(knn.code()).as("stderr: %s", knn.err()).isZero();
+    JsonNode k = JSON.readTree(run.resolve("eval/knn.json").toFile());
+    assertThat(k.at("/vissl/results/heads/10/top1").asDouble()).isGreaterThan(FLOOR);
+    assertThat(k.at("/vissl/results/heads/200/top5").asDouble()).isGreaterThan(FLOOR);
+    // the npid protocol on the final checkpoint's bank reproduces the training's own last kNN figure
+    double trained = JSON.readTree(run.resolve("knn.json").toFile()).get("top1").asDouble();
+    assertThat(k.at("/npid/results/heads/200/top1").asDouble()).isEqualTo(trained);
+
+    var ex = CliTestAccess.cli(concat(List.of("extract", "--split", "test"), common, List.of(
+        "config.MODEL.FEATURE_EVAL_SETTINGS.EXTRACT_TRUNK_FEATURES_ONLY=true",
+        "config.MODEL.FEATURE_EVAL_SETTINGS.LINEAR_EVAL_FEAT_POOL_OPS_MAP=[[res4,[AvgPool2d,[[3,3],2,0]]],[res5avg,[Identity,[]]]]")));
+    assertThat(ex.code()).as("stderr: %s", ex.err()).isZero();
+    var res4 = dev.npid4j.interop.Npy.read(run.resolve("eval/rank0_chunk0_test_res4_features.npy"));
+    assertThat(res4.shape()).containsExactly(1000, 64 * 3 * 3);
+    var targets = dev.npid4j.interop.Npy.read(run.resolve("eval/rank0_chunk0_test_res5avg_targets.npy"));
+    assertThat(java.util.Arrays.stream(targets.longs()).boxed().toList()).hasSize(1000).allMatch(t -> t >= 0 && t < 10);
+
+    Path lin = dir.resolve("linear");
+    var linear = CliTestAccess.cli("linear", "config=benchmark/linear_image_classification/fashion_mnist/eval_resnet_linear",
+        "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + run.resolve("checkpoint.torch"), "config.CHECKPOINT.DIR=" + lin,
+        "config.DATA.TRAIN.DATA_LIMIT=1024", "config.DATA.TEST.DATA_LIMIT=1000", "config.OPTIMIZER.num_epochs=2",
+        "config.OPTIMIZER.param_schedulers.lr.milestones=[1]");
+    assertThat(linear.code()).as("stderr: %s", linear.err()).isZero();
+    JsonNode l = JSON.readTree(lin.resolve("eval/linear.json").toFile());
+    assertThat(l.get("epochs_done").asInt()).isEqualTo(2);
+    assertThat(l.get("final")).hasSize(7);
+    System.out.println("end-to-end linear top-1 (best head " + l.get("best_head").asText() + "): " + l.get("top1"));
+    assertThat(l.get("top1").asDouble()).as("linear top-1 on 1000 test images (chance 10%)").isGreaterThan(40.0);
+  }
+
+  @SafeVarargs
+  private static String[] concat(List<String>... parts) {
+    return java.util.Arrays.stream(parts).flatMap(List::stream).toArray(String[]::new);
+  }
 
   @Test
   void aCorruptCheckpointIsReportedAndNothingIsDeleted(@TempDir Path dir) throws IOException {

@@ -1,0 +1,134 @@
+package dev.npid4j.engine;
+
+import dev.npid4j.torch.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What the report shows of the embedding after an epoch: for one test image per class, its
+ * nearest training images by embedding (cosine against the memory bank), and a 2-D PCA
+ * projection of test embeddings coloured by class.
+ */
+public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[][] similarities, float[][] points, int[] pointLabels,
+    double[] explainedVariance) {
+
+  static final int NEIGHBOURS = 8;
+  static final int MAX_POINTS = 2000;
+  static final int MAX_QUERIES = 10;
+
+  /** {@code test}: L2-normalised test embeddings in data-set order; {@code bank}: the memory bank (train features). */
+  static EmbeddingView of(int epoch, Tensor test, long[] testLabels, Tensor bank) {
+    List<Integer> q = new ArrayList<>();
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (int i = 0; i < testLabels.length && q.size() < MAX_QUERIES; i++) {
+      if (testLabels[i] >= 0 && seen.add(testLabels[i])) {
+        q.add(i);
+      }
+    }
+    int[] queries = q.stream().mapToInt(Integer::intValue).toArray();
+    int k = (int) Math.min(NEIGHBOURS, bank.size(0));
+    int[][] nb = new int[queries.length][k];
+    float[][] sims = new float[queries.length][k];
+    float[][] points;
+    int[] labels;
+    double[] explained;
+    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      if (queries.length > 0) {
+        long[] qi = new long[queries.length];
+        for (int i = 0; i < qi.length; i++) {
+          qi[i] = queries[i];
+        }
+        Tensor qf = test.index_select(0, Tensors.fromLongs(qi, qi.length));
+        T_TensorTensor_T top = qf.mm(dev.npid4j.torch.Ops.l2Normalize(bank).t()).topk(k, 1, true, true);
+        float[] v = Tensors.toFloats(top.get0());
+        long[] ix = Tensors.toLongs(top.get1());
+        for (int i = 0; i < queries.length; i++) {
+          for (int j = 0; j < k; j++) {
+            nb[i][j] = (int) ix[i * k + j];
+            sims[i][j] = v[i * k + j];
+          }
+        }
+      }
+      int n = (int) Math.min(MAX_POINTS, test.size(0));
+      Tensor x = test.narrow(0, 0, n);
+      x = x.sub(x.mean(new long[] {0}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+      int d = (int) x.size(1);
+      double[] cov = Tensors.toDoubles(x.t().mm(x).div(new org.bytedeco.pytorch.Scalar((double) Math.max(1, n - 1))));
+      double total = 0;
+      for (int i = 0; i < d; i++) {
+        total += cov[i * d + i];
+      }
+      double[][] comps = new double[2][];
+      explained = new double[2];
+      for (int c = 0; c < 2; c++) {
+        double[] vec = powerIteration(cov, d, c);
+        double lambda = rayleigh(cov, d, vec);
+        comps[c] = vec;
+        explained[c] = total > 0 ? lambda / total : 0;
+        for (int i = 0; i < d; i++) { // deflate
+          for (int j = 0; j < d; j++) {
+            cov[i * d + j] -= lambda * vec[i] * vec[j];
+          }
+        }
+      }
+      float[] xs = Tensors.toFloats(x);
+      points = new float[n][2];
+      labels = new int[n];
+      for (int i = 0; i < n; i++) {
+        for (int c = 0; c < 2; c++) {
+          double dot = 0;
+          for (int j = 0; j < d; j++) {
+            dot += xs[i * d + j] * comps[c][j];
+          }
+          points[i][c] = (float) dot;
+        }
+        labels[i] = (int) testLabels[i];
+      }
+    }
+    return new EmbeddingView(epoch, queries, nb, sims, points, labels, explained);
+  }
+
+  private static double[] powerIteration(double[] m, int d, int seed) {
+    double[] v = new double[d];
+    java.util.Random r = new java.util.Random(17 + seed);
+    for (int i = 0; i < d; i++) {
+      v[i] = r.nextGaussian();
+    }
+    for (int it = 0; it < 300; it++) {
+      double[] w = new double[d];
+      for (int i = 0; i < d; i++) {
+        double s = 0;
+        for (int j = 0; j < d; j++) {
+          s += m[i * d + j] * v[j];
+        }
+        w[i] = s;
+      }
+      double norm = 0;
+      for (double x : w) {
+        norm += x * x;
+      }
+      norm = Math.sqrt(norm);
+      if (norm == 0) {
+        return v;
+      }
+      for (int i = 0; i < d; i++) {
+        v[i] = w[i] / norm;
+      }
+    }
+    return v;
+  }
+
+  private static double rayleigh(double[] m, int d, double[] v) {
+    double s = 0;
+    for (int i = 0; i < d; i++) {
+      for (int j = 0; j < d; j++) {
+        s += v[i] * m[i * d + j] * v[j];
+      }
+    }
+    return s;
+  }
+}
