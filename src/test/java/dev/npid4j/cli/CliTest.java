@@ -78,7 +78,32 @@ class CliTest {
   }
 
   @Test
+  void evaluationWithoutWeightsOrWithBadInputSaysSo(@TempDir Path dir) throws Exception {
+    Result noCheckpoint = cli("knn", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("empty"));
+    assertOneLineError(noCheckpoint, "no weights to evaluate", "config.MODEL.WEIGHTS_INIT.PARAMS_FILE");
+    Result missingFile = cli("extract", "config=quickstart/npid_fashion_mnist",
+        "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + dir.resolve("nope.pth"));
+    assertOneLineError(missingFile, "PARAMS_FILE: no such file");
+    Path junk = Files.writeString(dir.resolve("junk.pth"), "not a checkpoint");
+    Result notTorch = cli("knn", "config=quickstart/npid_fashion_mnist", "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + junk);
+    assertOneLineError(notTorch, "cannot read " + junk + " as a PyTorch file");
+    Result badFormat = cli("export", "--run", dir.toString(), "--format", "onnx", "--out", dir.resolve("x").toString());
+    assertOneLineError(badFormat, "--format must be torchvision or vissl");
+    Result badPool = cli("linear", "config=benchmark/linear_image_classification/fashion_mnist/eval_resnet_linear",
+        "config.MODEL.FEATURE_EVAL_SETTINGS.LINEAR_EVAL_FEAT_POOL_OPS_MAP=[[res9,[Identity,[]]]]");
+    assertOneLineError(badPool, "unknown layer 'res9'");
+    Result badTopk = cli("knn", "config=quickstart/npid_fashion_mnist", "config.NEAREST_NEIGHBOR.TOPK=[0]");
+    assertOneLineError(badTopk, "TOPK must be >= 1");
+    assertThat(Files.exists(dir.resolve("x"))).isFalse();
+  }
+
+  @Test
   void helpAndUnknownCommand() {
+    for (String c : new String[] {"extract", "knn", "linear", "export"}) {
+      Result h = cli(c, "--help");
+      assertThat(h.code()).as(c).isZero();
+      assertThat(h.out()).as(c).contains("Usage: npid4j " + c);
+    }
     Result help = cli("train", "--help");
     assertThat(help.code()).isZero();
     assertThat(help.out()).contains("config=NAME").contains("config.A.B=VALUE");
