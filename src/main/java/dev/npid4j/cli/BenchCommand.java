@@ -227,15 +227,17 @@ final class BenchCommand implements Runnable {
       start();
       Path dir = Files.createTempDirectory("npid4j-bench-");
       List<String> a = new ArrayList<>(args);
-      RunConfig probe = RunConfig.fromArgs(args);
-      int batch = probe.train().batchSize();
-      long limit = probe.train().dataLimit();
+      var probe = dev.npid4j.config.ConfigComposer.compose(args).tree(); // unvalidated: DATA_LIMIT may still be unset
+      int batch = probe.getInt("config.DATA.TRAIN.BATCHSIZE_PER_REPLICA");
+      long limit = probe.getLong("config.DATA.TRAIN.DATA_LIMIT");
       long needed = (long) steps * batch;
       if (limit < 0 || limit > needed) {
         a.add("config.DATA.TRAIN.DATA_LIMIT=" + needed); // one epoch of exactly --steps batches
       }
       a.addAll(List.of("config.OPTIMIZER.num_epochs=1", "config.KNN_MONITOR.FREQUENCY=-1", "config.CHECKPOINT.DIR=" + dir,
-          "config.MACHINE.NUM_THREADS=" + threads, "config.LOG_FREQUENCY=1000000"));
+          "config.MACHINE.NUM_THREADS=" + threads, "config.LOG_FREQUENCY=1000000",
+          // one short epoch: a constant LR instead of the config's schedule (which may need more epochs); speed is the same
+          "config.OPTIMIZER.param_schedulers.lr.name=constant", "config.OPTIMIZER.param_schedulers.lr.value=0.01"));
       RunConfig cfg = RunConfig.fromArgs(a);
       long[] marks = new long[2];
       try {
