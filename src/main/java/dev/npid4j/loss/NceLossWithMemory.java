@@ -44,6 +44,7 @@ public final class NceLossWithMemory implements AutoCloseable {
    * that size is mmap'ed and page-faulted on every step, which made the gather 15x slower.
    */
   private Tensor gathered;
+  private Tensor indices;
 
   /**
    * A new loss with VISSL's random bank init: U[-stdv, stdv) with stdv = 1/sqrt(D/3), rows
@@ -57,8 +58,14 @@ public final class NceLossWithMemory implements AutoCloseable {
       double stdv = 1.0 / Math.sqrt(params.embeddingDim() / 3.0);
       Tensor raw = torch.rand(new long[] {params.memorySize(), params.embeddingDim()}, Tensors.options(dtype))
           .mul_(new Scalar(2 * stdv)).add_(new Scalar(-stdv));
-      bank = params.normInit() ? Ops.l2Normalize(raw) : raw;
-      Tensors.keep(bank);
+      if (params.normInit()) {
+        // in place, a block of rows at a time: no bank-sized temporaries (656 MB each at ImageNet scale)
+        for (long r0 = 0; r0 < params.memorySize(); r0 += 65536) {
+          Tensor block = raw.narrow(0, r0, Math.min(65536, params.memorySize() - r0));
+          block.div_(Ops.rowNorm(block));
+        }
+      }
+      bank = Tensors.keep(raw);
     }
     return new NceLossWithMemory(params, bank, dtype, sampler, comm);
   }
@@ -157,56 +164,102 @@ public final class NceLossWithMemory implements AutoCloseable {
 
   private record OutputResult(double loss, Tensor gradU) {}
 
+  /**
+   * Bytes of gathered bank rows processed at a time: the B'(K+1) x D block (537 MB at B=256,
+   * K=4096; 2 GB at B=256, K=16000) is gathered, scored and back-propagated a chunk of batch
+   * rows at a time in a reused buffer, so the loss's working memory stays bounded. Measured at
+   * B=256, K=4096, N=1.28M on 2 cores: 8 MB chunks (cache-sized) were ~8% slower than one
+   * block (the random row reads dominate and small bmm calls are less efficient); 256 MB
+   * chunks cost nothing measurable.
+   */
+  static final long CHUNK_BYTES = Long.getLong("npid4j.nce.chunkBytes", 256L << 20);
+
   private OutputResult forwardOne(Tensor output, Tensor keptIdx, long[] y, Tensor yT, boolean updateMemory) {
     int b = y.length;
     int k = params.numNegatives();
     long d = params.embeddingDim();
+    long width = k + 1L;
     Tensor u = output.index_select(0, keptIdx);
     Tensor norm = params.normEmbedding() ? Ops.rowNorm(u) : null;
     Tensor v = norm != null ? u.div(norm) : u;
 
-    long[] idx = sampler.draw(b * (k + 1), params.memorySize());
-    for (int i = 0; i < b; i++) {
-      idx[i * (k + 1)] = y[i];
-    }
-    Tensor weight = gatherRows(Tensors.fromLongs(idx, idx.length)).view(b, k + 1, d);
-    Tensor s = torch.bmm(weight, v.unsqueeze(2)).squeeze(2).div(new Scalar(temperature));
+    Tensor idx = indexBuffer(b * width);
+    sampler.drawInto(idx, Math.toIntExact(b * width), params.memorySize());
+    idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
+    long elem = dtype == ScalarType.Double ? 8 : 4;
+    int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elem)));
+    Scalar t = new Scalar(temperature);
+    boolean nce = params.lossType() == NceLossParams.LossType.NCE;
 
-    double loss;
-    Tensor dS; // dL/ds, 1/B' included
-    if (params.lossType() == NceLossParams.LossType.NCE) {
-      Tensor x = s.exp();
-      if (z < 0) {
-        Tensor mean = x.mean();
-        comm.allReduceMean(mean);
-        z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
+    if (nce && z < 0) {
+      // Z from the first batch: mean of exp(s) over all B'(K+1) scores (all ranks), times N
+      double sum = 0;
+      for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
+        try (PointerScope scope = new PointerScope()) {
+          int rows = Math.min(rowsPerChunk, b - r0);
+          sum += scores(idx, v, r0, rows, width, d, t).exp().sum().item_double();
+        }
       }
-      Tensor xh = x.div(new Scalar(z));
-      double c = k * (1.0 / params.memorySize());
-      Scalar cEps = new Scalar(c + EPS);
-      Tensor pos = xh.select(1, 0);
-      Tensor lnPmt = pos.div(pos.add(cEps)).log();
-      Tensor negDiv = xh.narrow(1, 1, k).add(cEps);
-      Tensor lnPon = torch.full_like(negDiv, new Scalar(c)).div(negDiv).log();
-      loss = -(lnPmt.sum().item_double() + lnPon.sum().item_double()) / b;
-      Tensor denom = xh.add(cEps);
-      dS = xh.div(denom).div(new Scalar(b));
-      dS.select(1, 0).copy_(torch.full_like(pos, new Scalar(-(c + EPS))).div(denom.select(1, 0)).div(new Scalar(b)));
-    } else {
-      Tensor logp = s.log_softmax(1);
-      loss = -logp.select(1, 0).sum().item_double() / b;
-      dS = logp.exp();
-      dS.select(1, 0).sub_(new Scalar(1.0));
-      dS.div_(new Scalar(b));
+      Tensor mean = torch.tensor(sum / (b * width)).to(dtype);
+      comm.allReduceMean(mean);
+      z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
     }
 
-    Tensor gradV = torch.bmm(dS.unsqueeze(1), weight).squeeze(1).div(new Scalar(temperature));
+    double c = k * (1.0 / params.memorySize());
+    Scalar cEps = new Scalar(c + EPS);
+    Scalar invB = new Scalar(1.0 / b);
+    Tensor gradV = torch.empty(new long[] {b, d}, Tensors.options(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
+    double lossSum = 0;
+    for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
+      try (PointerScope scope = new PointerScope()) {
+        int rows = Math.min(rowsPerChunk, b - r0);
+        Tensor weight = gatherRows(idx.narrow(0, r0 * width, rows * width)).view(rows, width, d);
+        Tensor s = torch.bmm(weight, v.narrow(0, r0, rows).unsqueeze(2)).squeeze(2).div(t);
+        Tensor dS; // dL/ds, 1/B' included
+        if (nce) {
+          Tensor xh = s.exp().div(new Scalar(z));
+          Tensor pos = xh.select(1, 0);
+          Tensor denom = xh.add(cEps);
+          lossSum += pos.div(denom.select(1, 0)).log().sum().item_double();
+          Tensor negDenom = denom.narrow(1, 1, k);
+          lossSum += torch.full_like(negDenom, new Scalar(c)).div(negDenom).log().sum().item_double();
+          dS = xh.div(denom).mul(invB);
+          dS.select(1, 0).copy_(torch.full_like(pos, new Scalar(-(c + EPS))).div(denom.select(1, 0)).mul(invB));
+        } else {
+          Tensor logp = s.log_softmax(1);
+          lossSum += logp.select(1, 0).sum().item_double();
+          dS = logp.exp();
+          dS.select(1, 0).sub_(new Scalar(1.0));
+          dS.mul_(invB);
+        }
+        gradV.narrow(0, r0, rows).copy_(torch.bmm(dS.unsqueeze(1), weight).squeeze(1).div(t));
+      }
+    }
+    double loss = -lossSum / b;
     Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
 
     if (updateMemory) {
       updateMemory(v, yT);
     }
     return new OutputResult(loss, gradU);
+  }
+
+  /** s = (W v) / T for rows [r0, r0 + rows) of the batch. */
+  private Tensor scores(Tensor idx, Tensor v, int r0, int rows, long width, long d, Scalar t) {
+    Tensor weight = gatherRows(idx.narrow(0, r0 * width, rows * width)).view(rows, width, d);
+    return torch.bmm(weight, v.narrow(0, r0, rows).unsqueeze(2)).squeeze(2).div(t);
+  }
+
+  /** The reused int64 home of the sampled indices (grown when needed). */
+  private Tensor indexBuffer(long count) {
+    if (indices == null || indices.size(0) < count) {
+      if (indices != null) {
+        indices.close();
+      }
+      indices = Tensors.keep(torch.empty(new long[] {count}, Tensors.options(ScalarType.Long),
+          new org.bytedeco.pytorch.MemoryFormatOptional()));
+    }
+    return indices.narrow(0, 0, count);
   }
 
   /** memory[idx] into the reused buffer (grown when needed); valid until the next call. */
@@ -264,6 +317,9 @@ public final class NceLossWithMemory implements AutoCloseable {
     memory.close();
     if (gathered != null) {
       gathered.close();
+    }
+    if (indices != null) {
+      indices.close();
     }
   }
 }

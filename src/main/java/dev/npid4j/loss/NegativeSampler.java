@@ -1,9 +1,18 @@
 package dev.npid4j.loss;
 
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.pytorch.Tensor;
+
 /**
  * VISSL's sampler contract: one request of {@code count} = B'(K+1) indices in [0, n) per output
  * per call; the loss overwrites column 0 of the B' x (K+1) view with the positives.
  */
 public interface NegativeSampler {
   long[] draw(int count, long n);
+
+  /** The same draw written into {@code out} (a contiguous int64 tensor of {@code count} elements). */
+  default void drawInto(Tensor out, int count, long n) {
+    long[] d = draw(count, n);
+    new LongPointer(out.data_ptr()).capacity(count).put(d, 0, count);
+  }
 }

@@ -98,6 +98,24 @@ class CliTest {
   }
 
   @Test
+  void benchPrintsOneJsonObject() throws Exception {
+    Result loss = cli("bench", "loss", "--n", "5000", "--dim", "16", "--batch", "8", "--negatives", "64", "--iters", "2", "--warmup", "1");
+    assertThat(loss.code()).as(loss.err()).isZero();
+    var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(loss.out().strip());
+    assertThat(j.get("bench").asText()).isEqualTo("loss");
+    assertThat(j.get("ms_per_step").asDouble()).isPositive();
+    assertThat(j.get("libtorch").asText()).isEqualTo("2.10.0");
+    assertThat(j.get("threads").asInt()).isEqualTo(2);
+    Result knn = cli("bench", "knn", "--train", "500", "--test", "50", "--dim", "8", "--k", "20");
+    assertThat(knn.code()).as(knn.err()).isZero();
+    var k = new com.fasterxml.jackson.databind.ObjectMapper().readTree(knn.out().strip());
+    assertThat(k.get("seconds").asDouble()).isPositive();
+    assertThat(k.get("top1").asDouble()).isBetween(0.0, 100.0);
+    Result bad = cli("bench", "loss", "--threads", "0");
+    assertOneLineError(bad, "--threads must be >= 1");
+  }
+
+  @Test
   void helpAndUnknownCommand() {
     for (String c : new String[] {"extract", "knn", "linear", "export"}) {
       Result h = cli(c, "--help");
