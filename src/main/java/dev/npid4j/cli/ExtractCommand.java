@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "extract", mixinStandardHelpOptions = true,
     description = {"Extracts features with eval transforms (VISSL's engine_name=extract_features) as .npy files.", "",
@@ -22,14 +22,12 @@ import picocli.CommandLine.Parameters;
         "<CHECKPOINT.DIR>/eval, as rank0_chunk0_{split}_{layer}_{features,targets,inds}.npy (VISSL's names).", "",
         "Example:", "  npid4j extract config=quickstart/npid_fashion_mnist config.CHECKPOINT.DIR=runs/quickstart"})
 final class ExtractCommand implements Callable<Integer> {
-  @Parameters(arity = "1..*", paramLabel = "ARG", description = "config=NAME and config.A.B=VALUE overrides, as for train.")
-  List<String> args;
+  @Mixin
+  ConfigArgs config;
 
   @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "both", description = "train | test | both (default: ${DEFAULT-VALUE})")
   String split;
 
-  @Option(names = "--verbose", description = "Print stack traces with errors.")
-  boolean verbose;
 
   @Override
   public Integer call() throws Exception {
@@ -38,7 +36,7 @@ final class ExtractCommand implements Callable<Integer> {
       case "train", "test" -> List.of(split);
       default -> throw new UserError("--split must be train, test or both, got '" + split + "'");
     };
-    EvalContext ctx = new EvalContext(args, true, System.out);
+    EvalContext ctx = new EvalContext(config.args, true, System.out);
     for (String s : splits) {
       long t0 = System.nanoTime();
       Dataset data = ctx.split(s);

@@ -9,14 +9,12 @@ import dev.npid4j.eval.WeightedKnn;
 import dev.npid4j.torch.Ops;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "knn", mixinStandardHelpOptions = true,
     description = {"Weighted kNN classification of the test split, by two protocols:", "",
@@ -29,15 +27,13 @@ import picocli.CommandLine.Parameters;
         "Example:", "  npid4j knn config=quickstart/npid_fashion_mnist config.CHECKPOINT.DIR=runs/quickstart \\",
         "      config.NEAREST_NEIGHBOR.TOPK=[20,200] config.NEAREST_NEIGHBOR.L2_NORM_FEATS=true"})
 final class KnnCommand implements Callable<Integer> {
-  @Parameters(arity = "1..*", paramLabel = "ARG", description = "config=NAME and config.A.B=VALUE overrides, as for train.")
-  List<String> args;
+  @Mixin
+  ConfigArgs config;
 
-  @Option(names = "--verbose", description = "Print stack traces with errors.")
-  boolean verbose;
 
   @Override
   public Integer call() throws Exception {
-    EvalContext ctx = new EvalContext(args, true, System.out);
+    EvalContext ctx = new EvalContext(config.args, true, System.out);
     Dataset test = ctx.split("test");
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("weights", ctx.trained.source().toString());

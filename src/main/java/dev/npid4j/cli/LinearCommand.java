@@ -20,8 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "linear", mixinStandardHelpOptions = true,
     description = {"Linear classification on the frozen trunk, as VISSL's linear_image_classification benchmark:", "",
@@ -34,15 +33,13 @@ import picocli.CommandLine.Parameters;
         "  npid4j linear config=benchmark/linear_image_classification/fashion_mnist/eval_resnet_linear \\",
         "      config.MODEL.WEIGHTS_INIT.PARAMS_FILE=runs/quickstart/checkpoint.torch"})
 final class LinearCommand implements Callable<Integer> {
-  @Parameters(arity = "1..*", paramLabel = "ARG", description = "config=NAME and config.A.B=VALUE overrides, as for train.")
-  List<String> args;
+  @Mixin
+  ConfigArgs config;
 
-  @Option(names = "--verbose", description = "Print stack traces with errors.")
-  boolean verbose;
 
   @Override
   public Integer call() throws Exception {
-    ConfigComposer.Composed composed = ConfigComposer.compose(args);
+    ConfigComposer.Composed composed = ConfigComposer.compose(config.args);
     List<LinearEval.HeadSpec> specs = LinearEval.parseHeads(composed.tree());
     // The linear heads are not the pretext head: the trunk is built and loaded without one.
     composed.tree().set("config.MODEL.HEAD.PARAMS", List.of(), false, "linear benchmark");

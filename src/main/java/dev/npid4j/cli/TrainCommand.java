@@ -2,11 +2,9 @@ package dev.npid4j.cli;
 
 import dev.npid4j.config.RunConfig;
 import dev.npid4j.engine.Trainer;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Trains NPID / NPID++ (VISSL's engine_name=train).", "",
@@ -19,19 +17,13 @@ import picocli.CommandLine.Parameters;
         "The run directory (config.CHECKPOINT.DIR) receives train_config.yaml, metrics.jsonl,",
         "knn.json and model_phase*.torch checkpoints."})
 final class TrainCommand implements Callable<Integer> {
-  @Parameters(arity = "1..*", paramLabel = "ARG", description = {
-      "config=NAME: a bundled config (e.g. quickstart/npid_fashion_mnist, pretrain/npid/npid_8gpu_resnet) or a YAML file;",
-      "config.A.B=VALUE: override a key (int, float, true/false, null, [a,b], strings);",
-      "+config.A.NEW=VALUE: add a key; +config/<group>=<file>: merge another bundled file;",
-      "node_id=N."})
-  List<String> args;
+  @Mixin
+  ConfigArgs config;
 
-  @Option(names = "--verbose", description = "Print stack traces with errors.")
-  boolean verbose;
 
   @Override
   public Integer call() {
-    RunConfig cfg = RunConfig.fromArgs(args);
+    RunConfig cfg = RunConfig.fromArgs(config.args);
     new Trainer(cfg, System.out).run();
     return 0;
   }
