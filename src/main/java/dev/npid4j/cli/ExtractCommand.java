@@ -4,7 +4,6 @@ import dev.npid4j.UserError;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.engine.Features;
 import dev.npid4j.interop.Npy;
-import dev.npid4j.torch.Tensors;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,7 +45,7 @@ final class ExtractCommand implements Callable<Integer> {
           String base = "rank0_chunk0_" + s + "_" + e.getKey() + "_";
           int n = f.labels().length;
           long[] shape = ctx.ev.flatten() ? new long[] {n, f.values().size(1)} : prepend(n, f.itemShape());
-          Npy.writeFloats(ctx.outDir.resolve(base + "features.npy"), Tensors.toFloats(f.values()), shape);
+          Npy.writeTensor(ctx.outDir.resolve(base + "features.npy"), f.values(), shape);
           Npy.writeLongs(ctx.outDir.resolve(base + "targets.npy"), f.labels(), n);
           long[] inds = new long[n];
           for (int i = 0; i < n; i++) {

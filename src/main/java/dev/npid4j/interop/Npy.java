@@ -37,6 +37,24 @@ public final class Npy {
     });
   }
 
+  /**
+   * A float32 tensor of any size as {@code shape} (numel must match), streamed from native
+   * memory: no Java array, so no 2^31-element limit (ImageNet res5avg is 1.28M x 2048).
+   */
+  public static void writeTensor(Path file, org.bytedeco.pytorch.Tensor t, long... shape) throws IOException {
+    org.bytedeco.pytorch.Tensor c = t.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).contiguous();
+    long bytes = c.nbytes();
+    write(file, "<f4", shape, c.numel(), out -> {
+      org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(c.data_ptr()).capacity(bytes);
+      byte[] buf = new byte[1 << 20];
+      for (long off = 0; off < bytes; off += buf.length) {
+        int n = (int) Math.min(buf.length, bytes - off);
+        p.position(off).get(buf, 0, n);
+        out.write(buf, 0, n);
+      }
+    });
+  }
+
   public static void writeLongs(Path file, long[] data, long... shape) throws IOException {
     write(file, "<i8", shape, data.length, out -> {
       ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
