@@ -121,13 +121,16 @@ final class BenchCommand implements Runnable {
     int warmup;
     @Option(names = "--loss-type", defaultValue = "nce", description = "nce | cross_entropy")
     String lossType;
+    @Option(names = "--sampling", defaultValue = "random",
+        description = "random (VISSL: K rows per sample) | shared_random (npid4j fast mode: one set of K rows per step)")
+    String sampling;
 
     @Override
     public Integer call() throws Exception {
       start();
       NceLossParams p = NceLossParams.npid(n);
       p = new NceLossParams(lossType.equals("nce") ? NceLossParams.LossType.NCE : NceLossParams.LossType.CROSS_ENTROPY, true,
-          p.temperature(), p.lossWeights(), p.normConstant(), p.updateMemWithEmbIndex(), p.ignoreIndex(), negatives, "random", n, dim,
+          p.temperature(), p.lossWeights(), p.normConstant(), p.updateMemWithEmbIndex(), p.ignoreIndex(), negatives, sampling, n, dim,
           p.momentum(), true, true);
       Torch.manualSeed(0);
       List<Double> ms = new ArrayList<>();
@@ -156,6 +159,7 @@ final class BenchCommand implements Runnable {
       f.put("batch", batch);
       f.put("negatives", negatives);
       f.put("loss_type", lossType);
+      f.put("sampling", sampling);
       f.put("iters", iters);
       f.put("ms_per_step", median(ms));
       f.put("ms_per_step_mean", ms.stream().mapToDouble(Double::doubleValue).average().orElse(0));

@@ -246,8 +246,8 @@ public record RunConfig(
       default -> throw new ConfigError(l + "loss_type must be nce or cross_entropy, got '" + type + "'");
     };
     String sampling = t.getString(l + "negative_sampling_params.type");
-    if (!"random".equals(sampling)) {
-      throw new ConfigError(l + "negative_sampling_params.type must be random"
+    if (!"random".equals(sampling) && !NceLossParams.SHARED.equals(sampling)) {
+      throw new ConfigError(l + "negative_sampling_params.type must be random (or npid4j's opt-in " + NceLossParams.SHARED + ")"
           + ("debug".equals(sampling) ? " (VISSL's debug sampler is CUDA-only and draws the same distribution)" : "")
           + ", got '" + sampling + "'");
     }

@@ -24,6 +24,17 @@ public record NceLossParams(
 
   public enum LossType { NCE, CROSS_ENTROPY }
 
+  /**
+   * npid4j's opt-in fast mode: one draw of K bank rows per step, shared by every sample of the
+   * batch (VISSL draws K per sample). Scores become one B x D x K matrix product instead of B
+   * gathers of K rows; the maths changes (negatives are correlated within a step).
+   */
+  public static final String SHARED = "shared_random";
+
+  public boolean sharedNegatives() {
+    return SHARED.equals(negativeSamplingType);
+  }
+
   public NceLossParams {
     lossWeights = List.copyOf(lossWeights);
     if (lossWeights.isEmpty()) {

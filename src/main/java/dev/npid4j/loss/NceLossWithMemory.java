@@ -183,6 +183,9 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor norm = params.normEmbedding() ? Ops.rowNorm(u) : null;
     Tensor v = norm != null ? u.div(norm) : u;
 
+    if (params.sharedNegatives()) {
+      return forwardShared(v, norm, yT, updateMemory);
+    }
     Tensor idx = indexBuffer(b * width);
     sampler.drawInto(idx, Math.toIntExact(b * width), params.memorySize());
     idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
@@ -238,6 +241,54 @@ public final class NceLossWithMemory implements AutoCloseable {
     double loss = -lossSum / b;
     Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
 
+    if (updateMemory) {
+      updateMemory(v, yT);
+    }
+    return new OutputResult(loss, gradU);
+  }
+
+  /**
+   * The shared-negatives fast mode: s = [rowsum(P * v), v N^T] / T with P = memory[y] (B x D)
+   * and N = memory[one draw of K] (K x D); the loss terms and dL/ds are those of the per-sample
+   * path, and dL/dv = (dS_pos * P + dS_neg N) / T.
+   */
+  private OutputResult forwardShared(Tensor v, Tensor norm, Tensor yT, boolean updateMemory) {
+    int b = (int) v.size(0);
+    int k = params.numNegatives();
+    Tensor idx = indexBuffer(k);
+    sampler.drawInto(idx, k, params.memorySize());
+    Tensor pos = memory.index_select(0, yT);
+    Tensor neg = memory.index_select(0, idx);
+    Scalar t = new Scalar(temperature);
+    Tensor s = torch.cat(new org.bytedeco.pytorch.TensorVector(Ops.rowSum(pos.mul(v)), v.mm(neg.t())), 1).div(t);
+    Scalar invB = new Scalar(1.0 / b);
+    double loss;
+    Tensor dS;
+    if (params.lossType() == NceLossParams.LossType.NCE) {
+      if (z < 0) {
+        Tensor mean = s.exp().mean();
+        comm.allReduceMean(mean);
+        z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
+      }
+      double c = k * (1.0 / params.memorySize());
+      Scalar cEps = new Scalar(c + EPS);
+      Tensor xh = s.exp().div(new Scalar(z));
+      Tensor denom = xh.add(cEps);
+      Tensor p0 = xh.select(1, 0);
+      Tensor negDenom = denom.narrow(1, 1, k);
+      loss = -(p0.div(denom.select(1, 0)).log().sum().item_double()
+          + torch.full_like(negDenom, new Scalar(c)).div(negDenom).log().sum().item_double()) / b;
+      dS = xh.div(denom).mul(invB);
+      dS.select(1, 0).copy_(torch.full_like(p0, new Scalar(-(c + EPS))).div(denom.select(1, 0)).mul(invB));
+    } else {
+      Tensor logp = s.log_softmax(1);
+      loss = -logp.select(1, 0).sum().item_double() / b;
+      dS = logp.exp();
+      dS.select(1, 0).sub_(new Scalar(1.0));
+      dS.mul_(invB);
+    }
+    Tensor gradV = pos.mul(dS.narrow(1, 0, 1)).add(dS.narrow(1, 1, k).mm(neg)).div(t);
+    Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
     if (updateMemory) {
       updateMemory(v, yT);
     }

@@ -101,4 +101,45 @@ class NceLossUnitTest {
       assertThatThrownBy(() -> loss.forward(List.of(torch.randn(2, 64)), new long[] {1, 2})).hasMessageContaining("embedding_dim");
     }
   }
+
+  /**
+   * The shared-negatives fast mode computes exactly what the per-sample path computes when every
+   * sample happens to draw the same K rows: same loss, gradient, bank and Z (float64).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(NceLossParams.LossType.class)
+  void sharedNegativesEqualPerSampleDrawsOfTheSameRows(NceLossParams.LossType type) {
+    int n = 40;
+    int k = 6;
+    int b = 5;
+    long[] shared = {3, 17, 17, 29, 0, 38};
+    NceLossParams perSample = new NceLossParams(type, true, 0.1, List.of(1.0), -1, -100, -1, k, "random", n, 16, 0.5, true, true);
+    NceLossParams fast = new NceLossParams(type, true, 0.1, List.of(1.0), -1, -100, -1, k, NceLossParams.SHARED, n, 16, 0.5, true, true);
+    NegativeSampler repeated = (count, range) -> {
+      assertThat(count).isEqualTo(b * (k + 1));
+      long[] out = new long[count];
+      for (int r = 0; r < b; r++) {
+        System.arraycopy(shared, 0, out, r * (k + 1) + 1, k);
+      }
+      return out;
+    };
+    NegativeSampler once = (count, range) -> {
+      assertThat(count).isEqualTo(k);
+      return shared.clone();
+    };
+    try (PointerScope s = new PointerScope();
+        NceLossWithMemory a = NceLossWithMemory.create(perSample, ScalarType.Double, 5, repeated, Communicator.local());
+        NceLossWithMemory c = NceLossWithMemory.create(fast, ScalarType.Double, 5, once, Communicator.local())) {
+      for (int step = 0; step < 2; step++) {
+        Tensor e = torch.randn(b, 16).to(ScalarType.Double);
+        long[] y = {1 + step, 8, 9, 30, 39};
+        LossOutput la = a.forward(List.of(e), y);
+        LossOutput lc = c.forward(List.of(e), y);
+        assertThat(lc.loss()).isCloseTo(la.loss(), offset(1e-12));
+        assertThat(lc.gradients().get(0).sub(la.gradients().get(0)).abs().max().item_double()).isLessThan(1e-12);
+        assertThat(c.memory().sub(a.memory()).abs().max().item_double()).isLessThan(1e-12);
+        assertThat(c.z()).isCloseTo(a.z(), offset(1e-9 * Math.abs(a.z()) + 1e-12));
+      }
+    }
+  }
 }
