@@ -41,8 +41,8 @@ for what in $ONLY; do
       pair resnet50_step train config=pretrain/npid/npid_8gpu_resnet config.MACHINE.DEVICE=cpu \
         config.DISTRIBUTED.NUM_PROC_PER_NODE=1 'config.DATA.TRAIN.DATA_SOURCES=[synthetic]' \
         config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=32 'config.DATA.TRAIN.TRANSFORMS=[{name: ToTensor}]' \
-        config.DATA.NUM_DATALOADER_WORKERS=1 --steps 5 --warmup 1 \
-        -- resnet50_step.py --batch 32 --steps 4 --warmup 1 ;;
+        config.DATA.NUM_DATALOADER_WORKERS=1 --steps 8 --warmup 3 \
+        -- resnet50_step.py --batch 32 --steps 5 --warmup 3 ;;
     loss)
       pair nce_npid loss --n 1281167 --dim 128 --batch 256 --negatives 4096 --iters 10 \
         -- nce_step.py --n 1281167 --dim 128 --batch 256 --negatives 4096 --iters 10
