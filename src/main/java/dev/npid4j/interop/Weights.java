@@ -65,10 +65,10 @@ public final class Weights {
     if (!key.isEmpty() && top.get(key) instanceof Map<?, ?> classy && classy.get("base_model") instanceof Map<?, ?> base
         && base.get("model") instanceof Map<?, ?> model) {
       if (model.get("trunk") instanceof Map<?, ?> trunk) {
-        tensors((Map<Object, Object>) trunk).forEach((k, v) -> out.put(modelKey("trunk." + k, cfg), v));
+        tensors((Map<Object, Object>) trunk).forEach((k, v) -> putMapped(out, "trunk." + k, v, cfg));
       }
       if (model.get("heads") instanceof Map<?, ?> heads) {
-        tensors((Map<Object, Object>) heads).forEach((k, v) -> out.put(modelKey("heads." + k, cfg), v));
+        tensors((Map<Object, Object>) heads).forEach((k, v) -> putMapped(out, "heads." + k, v, cfg));
       }
       if (top.get("loss") instanceof Map<?, ?> loss) {
         for (Map.Entry<String, Tensor> e : tensors((Map<Object, Object>) loss).entrySet()) {
@@ -77,8 +77,6 @@ public final class Weights {
           }
         }
       }
-      out.values().removeIf(v -> v == null);
-      out.keySet().removeIf(k -> k == null);
       return new Loaded(out, bank, "VISSL checkpoint");
     }
     Map<?, ?> flat = top;
@@ -92,13 +90,15 @@ public final class Weights {
       throw new UserError(file + " holds no tensors under the keys npid4j knows (" + cfg.stateDictKeyName()
           + ".base_model.model, state_dict, model, or a flat state dict); its keys: " + top.keySet());
     }
-    ts.forEach((k, v) -> {
-      String mk = modelKey(k, cfg);
-      if (mk != null) {
-        out.put(mk, v);
-      }
-    });
+    ts.forEach((k, v) -> putMapped(out, k, v, cfg));
     return new Loaded(out, null, "torchvision-style state dict");
+  }
+
+  private static void putMapped(Map<String, Tensor> out, String key, Tensor v, WeightsInit cfg) {
+    String mk = modelKey(key, cfg);
+    if (mk != null) {
+      out.put(mk, v);
+    }
   }
 
   /** A checkpoint key to this model's naming, or null for keys a trunk-and-head model has no use for (fc.*). */
