@@ -27,7 +27,6 @@ final class ExtractCommand implements Callable<Integer> {
   @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "both", description = "train | test | both (default: ${DEFAULT-VALUE})")
   String split;
 
-
   @Override
   public Integer call() throws Exception {
     List<String> splits = switch (split) {
@@ -66,5 +65,4 @@ final class ExtractCommand implements Callable<Integer> {
     System.arraycopy(rest, 0, out, 1, rest.length);
     return out;
   }
-
 }
