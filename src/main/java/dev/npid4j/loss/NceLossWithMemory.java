@@ -192,9 +192,8 @@ public final class NceLossWithMemory implements AutoCloseable {
     long elem = dtype == ScalarType.Double ? 8 : 4;
     int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elem)));
     Scalar t = new Scalar(temperature);
-    boolean nce = params.lossType() == NceLossParams.LossType.NCE;
 
-    if (nce && z < 0) {
+    if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
       // Z from the first batch: mean of exp(s) over all B'(K+1) scores (all ranks), times N
       double sum = 0;
       for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
@@ -208,34 +207,18 @@ public final class NceLossWithMemory implements AutoCloseable {
       z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
     }
 
-    double c = k * (1.0 / params.memorySize());
-    Scalar cEps = new Scalar(c + EPS);
     Scalar invB = new Scalar(1.0 / b);
     Tensor gradV = torch.empty(new long[] {b, d}, Tensors.options(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
     double lossSum = 0;
     for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
       try (PointerScope scope = new PointerScope()) {
         int rows = Math.min(rowsPerChunk, b - r0);
-        Tensor weight = gatherRows(idx.narrow(0, r0 * width, rows * width)).view(rows, width, d);
+        Tensor weight = gatheredChunk(idx, r0, rows, width, d);
         Tensor s = torch.bmm(weight, v.narrow(0, r0, rows).unsqueeze(2)).squeeze(2).div(t);
-        Tensor dS; // dL/ds, 1/B' included
-        if (nce) {
-          Tensor xh = s.exp().div(new Scalar(z));
-          Tensor pos = xh.select(1, 0);
-          Tensor denom = xh.add(cEps);
-          lossSum += pos.div(denom.select(1, 0)).log().sum().item_double();
-          Tensor negDenom = denom.narrow(1, 1, k);
-          lossSum += torch.full_like(negDenom, new Scalar(c)).div(negDenom).log().sum().item_double();
-          dS = xh.div(denom).mul(invB);
-          dS.select(1, 0).copy_(torch.full_like(pos, new Scalar(-(c + EPS))).div(denom.select(1, 0)).mul(invB));
-        } else {
-          Tensor logp = s.log_softmax(1);
-          lossSum += logp.select(1, 0).sum().item_double();
-          dS = logp.exp();
-          dS.select(1, 0).sub_(new Scalar(1.0));
-          dS.mul_(invB);
-        }
-        gradV.narrow(0, r0, rows).copy_(torch.bmm(dS.unsqueeze(1), weight).squeeze(1).div(t));
+        Terms terms = terms(s, k, invB);
+        lossSum += terms.positive();
+        lossSum += terms.negative();
+        gradV.narrow(0, r0, rows).copy_(torch.bmm(terms.dS().unsqueeze(1), weight).squeeze(1).div(t));
       }
     }
     double loss = -lossSum / b;
@@ -261,32 +244,14 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor neg = memory.index_select(0, idx);
     Scalar t = new Scalar(temperature);
     Tensor s = torch.cat(new org.bytedeco.pytorch.TensorVector(Ops.rowSum(pos.mul(v)), v.mm(neg.t())), 1).div(t);
-    Scalar invB = new Scalar(1.0 / b);
-    double loss;
-    Tensor dS;
-    if (params.lossType() == NceLossParams.LossType.NCE) {
-      if (z < 0) {
-        Tensor mean = s.exp().mean();
-        comm.allReduceMean(mean);
-        z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
-      }
-      double c = k * (1.0 / params.memorySize());
-      Scalar cEps = new Scalar(c + EPS);
-      Tensor xh = s.exp().div(new Scalar(z));
-      Tensor denom = xh.add(cEps);
-      Tensor p0 = xh.select(1, 0);
-      Tensor negDenom = denom.narrow(1, 1, k);
-      loss = -(p0.div(denom.select(1, 0)).log().sum().item_double()
-          + torch.full_like(negDenom, new Scalar(c)).div(negDenom).log().sum().item_double()) / b;
-      dS = xh.div(denom).mul(invB);
-      dS.select(1, 0).copy_(torch.full_like(p0, new Scalar(-(c + EPS))).div(denom.select(1, 0)).mul(invB));
-    } else {
-      Tensor logp = s.log_softmax(1);
-      loss = -logp.select(1, 0).sum().item_double() / b;
-      dS = logp.exp();
-      dS.select(1, 0).sub_(new Scalar(1.0));
-      dS.mul_(invB);
+    if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
+      Tensor mean = s.exp().mean();
+      comm.allReduceMean(mean);
+      z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
     }
+    Terms terms = terms(s, k, new Scalar(1.0 / b));
+    double loss = -(terms.positive() + terms.negative()) / b;
+    Tensor dS = terms.dS();
     Tensor gradV = pos.mul(dS.narrow(1, 0, 1)).add(dS.narrow(1, 1, k).mm(neg)).div(t);
     Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
     if (updateMemory) {
@@ -297,8 +262,40 @@ public final class NceLossWithMemory implements AutoCloseable {
 
   /** s = (W v) / T for rows [r0, r0 + rows) of the batch. */
   private Tensor scores(Tensor idx, Tensor v, int r0, int rows, long width, long d, Scalar t) {
-    Tensor weight = gatherRows(idx.narrow(0, r0 * width, rows * width)).view(rows, width, d);
-    return torch.bmm(weight, v.narrow(0, r0, rows).unsqueeze(2)).squeeze(2).div(t);
+    return torch.bmm(gatheredChunk(idx, r0, rows, width, d), v.narrow(0, r0, rows).unsqueeze(2)).squeeze(2).div(t);
+  }
+
+  /** The bank rows of batch rows [r0, r0 + rows), rows x (K+1) x D, in the reused buffer. */
+  private Tensor gatheredChunk(Tensor idx, int r0, int rows, long width, long d) {
+    return gatherRows(idx.narrow(0, r0 * width, rows * width)).view(rows, width, d);
+  }
+
+  /**
+   * VISSL's loss terms over a block of scores s (rows x (K+1)): the sums of the positive and of
+   * the negative log terms (the loss is minus their total over B'), and dL/ds with 1/B'
+   * included. nce uses the current Z; cross_entropy has only the positive term.
+   */
+  private record Terms(double positive, double negative, Tensor dS) {}
+
+  private Terms terms(Tensor s, int k, Scalar invB) {
+    if (params.lossType() == NceLossParams.LossType.NCE) {
+      double c = k * (1.0 / params.memorySize());
+      Tensor xh = s.exp().div(new Scalar(z));
+      Tensor denom = xh.add(new Scalar(c + EPS));
+      Tensor pos = xh.select(1, 0);
+      Tensor negDenom = denom.narrow(1, 1, k);
+      double positive = pos.div(denom.select(1, 0)).log().sum().item_double();
+      double negative = torch.full_like(negDenom, new Scalar(c)).div(negDenom).log().sum().item_double();
+      Tensor dS = xh.div(denom).mul(invB);
+      dS.select(1, 0).copy_(torch.full_like(pos, new Scalar(-(c + EPS))).div(denom.select(1, 0)).mul(invB));
+      return new Terms(positive, negative, dS);
+    }
+    Tensor logp = s.log_softmax(1);
+    double positive = logp.select(1, 0).sum().item_double();
+    Tensor dS = logp.exp();
+    dS.select(1, 0).sub_(new Scalar(1.0));
+    dS.mul_(invB);
+    return new Terms(positive, 0, dS);
   }
 
   /** The reused int64 home of the sampled indices (grown when needed). */
