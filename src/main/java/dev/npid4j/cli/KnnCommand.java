@@ -1,5 +1,6 @@
 package dev.npid4j.cli;
 
+import dev.npid4j.UserError;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.engine.AtomicFiles;
 import dev.npid4j.engine.Features;
@@ -30,7 +31,6 @@ final class KnnCommand implements Callable<Integer> {
   @Mixin
   ConfigArgs config;
 
-
   @Override
   public Integer call() throws Exception {
     EvalContext ctx = new EvalContext(config.args, true, System.out);
@@ -39,12 +39,11 @@ final class KnnCommand implements Callable<Integer> {
     json.put("weights", ctx.trained.source().toString());
     json.put("test_images", test.size());
     Map<String, Features> testFeats = ctx.features(test);
-    int classes = test.numClasses();
+    Dataset train = ctx.split("train");
+    int classes = Math.max(test.numClasses(), train.numClasses());
     KnnResult first = null;
     if (ctx.ev.knnProtocols().contains("vissl")) {
       long t0 = System.nanoTime();
-      Dataset train = ctx.split("train");
-      classes = Math.max(classes, train.numClasses());
       Map<String, Features> trainFeats = ctx.features(train);
       Map<String, Object> byLayer = new LinkedHashMap<>();
       for (String layer : testFeats.keySet()) {
@@ -81,21 +80,17 @@ final class KnnCommand implements Callable<Integer> {
         System.out.println("[knn] npid protocol skipped: " + (bank == null ? "the weights file holds no memory bank" : "it needs the head output"));
       } else {
         long t0 = System.nanoTime();
-        Dataset train = ctx.split("train");
-        long[] trainLabels = new long[train.size()];
-        for (int i = 0; i < trainLabels.length; i++) {
-          trainLabels[i] = train.label(i);
-        }
+        long[] trainLabels = train.labels();
         if (bank.size(0) != trainLabels.length) {
-          throw new dev.npid4j.UserError("the memory bank has " + bank.size(0) + " rows but the train split has " + trainLabels.length
+          throw new UserError("the memory bank has " + bank.size(0) + " rows but the train split has " + trainLabels.length
               + " images: evaluate with the data the model was trained on");
         }
         double sigma = ctx.cfg.knnMonitor().sigma();
+        Tensor tr = Ops.l2Normalize(bank);
         Tensor te = Ops.l2Normalize(testFeats.get("heads").values());
         Map<String, Object> byK = new LinkedHashMap<>();
         for (int k : ctx.ev.knnTopk()) {
-          KnnResult r = WeightedKnn.evaluate(Ops.l2Normalize(bank), trainLabels, te, testFeats.get("heads").labels(), k, sigma,
-              Math.max(classes, train.numClasses()));
+          KnnResult r = WeightedKnn.evaluate(tr, trainLabels, te, testFeats.get("heads").labels(), k, sigma, classes);
           first = first == null ? r : first;
           byK.put(Integer.toString(r.k()), Map.of("top1", r.top1(), "top5", r.top5()));
           System.out.println(String.format(Locale.ROOT, "[knn] npid protocol: k=%d top-1 %.2f%% top-5 %.2f%% (memory bank as train"

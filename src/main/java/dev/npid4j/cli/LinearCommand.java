@@ -36,7 +36,6 @@ final class LinearCommand implements Callable<Integer> {
   @Mixin
   ConfigArgs config;
 
-
   @Override
   public Integer call() throws Exception {
     ConfigComposer.Composed composed = ConfigComposer.compose(config.args);

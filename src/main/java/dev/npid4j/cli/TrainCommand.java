@@ -20,7 +20,6 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin
   ConfigArgs config;
 
-
   @Override
   public Integer call() {
     RunConfig cfg = RunConfig.fromArgs(config.args);

@@ -10,6 +10,15 @@ public interface Dataset {
   /** Class label, or -1 when the data set has none. */
   int label(int index);
 
+  /** Every sample's label, in index order. */
+  default long[] labels() {
+    long[] out = new long[size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = label(i);
+    }
+    return out;
+  }
+
   /** Number of classes (max label + 1), 0 when unlabelled. */
   int numClasses();
 

@@ -48,10 +48,7 @@ final class KnnMonitor {
     this.workers = workers;
     this.runDir = runDir;
     this.out = out;
-    this.trainLabels = new long[train.size()];
-    for (int i = 0; i < trainLabels.length; i++) {
-      trainLabels[i] = train.label(i);
-    }
+    this.trainLabels = train.labels();
     this.numClasses = Math.max(train.numClasses(), test.numClasses());
   }
 
