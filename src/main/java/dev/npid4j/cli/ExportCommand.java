@@ -3,16 +3,13 @@ package dev.npid4j.cli;
 import dev.npid4j.UserError;
 import dev.npid4j.config.EvalSettings;
 import dev.npid4j.config.RunConfig;
-import dev.npid4j.engine.Checkpoints;
 import dev.npid4j.eval.TrainedModel;
 import dev.npid4j.interop.Export;
 import dev.npid4j.interop.TorchFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,10 +58,7 @@ final class ExportCommand implements Callable<Integer> {
     if (format.equals("torchvision")) {
       value = Export.torchvision(m.model());
     } else {
-      Map<String, Tensor> all = Checkpoints.tensors(file);
-      long epoch = all.containsKey("epoch") ? all.get("epoch").item_long() : 0;
-      long iteration = all.containsKey("iteration") ? all.get("iteration").item_long() : 0;
-      value = Export.vissl(m.model(), m.memoryBank(), Math.max(0, epoch - 1), iteration);
+      value = Export.vissl(m.model(), m.memoryBank(), Math.max(0, m.epochsDone() - 1), m.iteration());
     }
     TorchFiles.save(outFile, value);
     System.out.println("[export] wrote " + outFile + " (" + format + ", " + Files.size(outFile) + " bytes) from " + file);

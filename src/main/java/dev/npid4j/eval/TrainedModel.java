@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.Tensor;
  * when set, otherwise the newest checkpoint of the run directory (CHECKPOINT.DIR). Also the
  * memory bank when the weights file holds one (npid4j and VISSL checkpoints).
  */
-public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, String format) {
+public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, String format, long epochsDone, long iteration) {
 
   public static TrainedModel open(RunConfig cfg, EvalSettings ev, boolean headsOptional, PrintStream out) {
     Torch.load();
@@ -32,7 +32,7 @@ public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, Stri
     out.println(String.format(Locale.ROOT, "[eval] weights %s (%s): %d tensors loaded%s%s", source, w.format(), r.loaded(),
         r.missingHeads().isEmpty() ? "" : ", head not in the file (" + r.missingHeads().size() + " tensors keep their init)",
         w.memoryBank() == null ? "" : String.format(Locale.ROOT, ", memory bank %d x %d", w.memoryBank().size(0), w.memoryBank().size(1))));
-    return new TrainedModel(model, w.memoryBank(), source, w.format());
+    return new TrainedModel(model, w.memoryBank(), source, w.format(), w.epochsDone(), w.iteration());
   }
 
   static Path weightsFile(RunConfig cfg, EvalSettings ev) {

@@ -26,8 +26,15 @@ import org.bytedeco.pytorch.Tensor;
 public final class Weights {
   private Weights() {}
 
-  /** Model-keyed tensors ({@code trunk.conv1.weight}, {@code heads.0.clf.0.weight}) and the memory bank if the file has one. */
-  public record Loaded(Map<String, Tensor> model, Tensor memoryBank, String format) {}
+  /**
+   * Model-keyed tensors ({@code trunk.conv1.weight}, {@code heads.0.clf.0.weight}), the memory
+   * bank if the file has one, and for npid4j checkpoints the epochs and iterations done (else 0).
+   */
+  public record Loaded(Map<String, Tensor> model, Tensor memoryBank, String format, long epochsDone, long iteration) {
+    Loaded(Map<String, Tensor> model, Tensor memoryBank, String format) {
+      this(model, memoryBank, format, 0, 0);
+    }
+  }
 
   public static Loaded read(Path file, WeightsInit cfg) {
     if (!Files.isRegularFile(file)) {
@@ -45,7 +52,8 @@ public final class Weights {
         if (model.isEmpty()) {
           throw new UserError(file + " is a libtorch archive but not an npid4j checkpoint (no model.* tensors)");
         }
-        return new Loaded(model, all.get("loss.memory"), "npid4j checkpoint");
+        return new Loaded(model, all.get("loss.memory"), "npid4j checkpoint",
+            all.containsKey("epoch") ? all.get("epoch").item_long() : 0, all.containsKey("iteration") ? all.get("iteration").item_long() : 0);
       }
     } catch (IOException e) {
       throw new UserError("cannot read " + file + ": " + e.getMessage());
