@@ -70,7 +70,12 @@ public record RunConfig(
     }
   }
 
-  public record MachineConfig(String device, int numThreads) {}
+  public record MachineConfig(String device, int numThreads) {
+    /** MACHINE.NUM_THREADS, or every core when it is 0. */
+    public int intraOpThreads() {
+      return numThreads > 0 ? numThreads : Runtime.getRuntime().availableProcessors();
+    }
+  }
 
   public record CheckpointConfig(String dir, int frequency, int iterFrequency, boolean autoResume, boolean overwriteExisting,
       boolean useSymlinkForResume, int latestResumeFileNum, int keepLastN) {}

@@ -82,17 +82,27 @@ public final class Trainer {
     }
   }
 
+  /** "ResNet-18 (cifar stem, width 16) + mlp [[128, 128]]": for the log and the report. */
+  private String modelDescription() {
+    var m = cfg.model();
+    return String.format(Locale.ROOT, "ResNet-%d (%s stem, width %d) + mlp %s", m.trunk().depth(), m.trunk().stem(),
+        m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList());
+  }
+
+  /** "nce_loss_with_memory: cross_entropy, K=4096, T=0.07, momentum 0.5": for the log and the report. */
+  private String lossDescription() {
+    return String.format(Locale.ROOT, "nce_loss_with_memory: %s, K=%d, T=%s, momentum %s",
+        cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(), cfg.loss().temperature(), cfg.loss().momentum());
+  }
+
   /** report.html; a failure to draw it is a warning, never the end of a run. */
   private void writeReport(Path runDir, KnnMonitor knn, Dataset train, int epochsDone, int epochs, double trainSeconds, long trainImages) {
     try {
-      var m = cfg.model();
       List<String[]> facts = new java.util.ArrayList<>();
       facts.add(new String[] {"progress", epochsDone + " of " + epochs + " epochs" + (epochsDone == epochs ? " (finished)" : "")});
       facts.add(new String[] {"data", train.describe()});
-      facts.add(new String[] {"model", String.format(Locale.ROOT, "ResNet-%d (%s stem, width %d) + mlp %s", m.trunk().depth(), m.trunk().stem(),
-          m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList())});
-      facts.add(new String[] {"loss", String.format(Locale.ROOT, "nce_loss_with_memory: %s, K=%d, T=%s, momentum %s",
-          cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(), cfg.loss().temperature(), cfg.loss().momentum())});
+      facts.add(new String[] {"model", modelDescription()});
+      facts.add(new String[] {"loss", lossDescription()});
       facts.add(new String[] {"batch, epochs", cfg.train().batchSize() + " per step, " + epochs + " epochs"});
       facts.add(new String[] {"training time", String.format(Locale.ROOT, "%s, %.0f img/s", Progress.duration(trainSeconds),
           trainSeconds > 0 ? trainImages / trainSeconds : 0)});
@@ -133,7 +143,7 @@ public final class Trainer {
       return new TrainSummary(runDir, 0, 0, 0, 0, Double.NaN, null, null, true, false);
     }
     Torch.load();
-    int threads = cfg.machine().numThreads() > 0 ? cfg.machine().numThreads() : Runtime.getRuntime().availableProcessors();
+    int threads = cfg.machine().intraOpThreads();
     Torch.setThreads(threads);
 
     int channels = cfg.model().trunk().inputChannels();
@@ -174,9 +184,7 @@ public final class Trainer {
     NpidModel model = new NpidModel(cfg.model().trunk(), cfg.model().heads());
     scaleHeads(model, cfg.model().headParamsMultiplier());
     model.train(true);
-    out.println(String.format(Locale.ROOT, "[train] model ResNet-%d (%s stem, width %d) + mlp %s: %,d parameters",
-        cfg.model().trunk().depth(), cfg.model().trunk().stem(), cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier(),
-        cfg.model().heads().stream().map(MlpHeadSpec::dims).toList(), StateDict.parameterCount(model)));
+    out.println(String.format(Locale.ROOT, "[train] model %s: %,d parameters", modelDescription(), StateDict.parameterCount(model)));
 
     RandomNegativeSampler negatives = new RandomNegativeSampler(0);
     KnnMonitor knn = knnEnabled
@@ -241,9 +249,7 @@ public final class Trainer {
         out.println(String.format(Locale.ROOT, "[train] resumed from %s: epoch %d, step %d/%d (global step %d)",
             resumeFrom.getFileName(), pos.epoch() + 1, pos.stepInEpoch(), stepsPerEpoch, pos.globalStep()));
       }
-      out.println(String.format(Locale.ROOT, "[train] loss nce_loss_with_memory: %s, K=%d, T=%s, momentum %s, memory bank %d x %d",
-          cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(),
-          cfg.loss().temperature(), cfg.loss().momentum(), n, cfg.loss().embeddingDim()));
+      out.println(String.format(Locale.ROOT, "[train] loss %s, memory bank %d x %d", lossDescription(), n, cfg.loss().embeddingDim()));
       if (knn != null && cfg.knnMonitor().rawPixelBaseline() && knn.raw() == null) {
         knn.rawPixelBaseline();
       }

@@ -21,8 +21,7 @@ public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, Stri
 
   public static TrainedModel open(RunConfig cfg, EvalSettings ev, boolean headsOptional, PrintStream out) {
     Torch.load();
-    int threads = cfg.machine().numThreads() > 0 ? cfg.machine().numThreads() : Runtime.getRuntime().availableProcessors();
-    Torch.setThreads(threads);
+    Torch.setThreads(cfg.machine().intraOpThreads());
     Path source = weightsFile(cfg, ev);
     Torch.manualSeed(cfg.seed());
     NpidModel model = new NpidModel(cfg.model().trunk(), cfg.model().heads());
