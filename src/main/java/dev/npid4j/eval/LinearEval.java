@@ -161,19 +161,9 @@ public final class LinearEval {
           List<Tensor> feats = features(b);
           for (int h = 0; h < specs.size(); h++) {
             Tensor logits = heads.forward(h, feats.get(h));
-            int top = (int) Math.min(5, logits.size(1));
-            long[] ranked = Tensors.toLongs(logits.topk(top, 1, true, true).get1());
-            for (int i = 0; i < b.size(); i++) {
-              for (int j = 0; j < top; j++) {
-                if (ranked[i * top + j] == b.labels()[i]) {
-                  c5[h]++;
-                  if (j == 0) {
-                    c1[h]++;
-                  }
-                  break;
-                }
-              }
-            }
+            long[] hits = Hits.count(logits, (int) Math.min(5, logits.size(1)), b.labels(), 0);
+            c1[h] += hits[0];
+            c5[h] += hits[1];
           }
         }
       }

@@ -48,19 +48,9 @@ public final class WeightedKnn {
           Tensor neighbourLabels = labels.index_select(0, nearest.get1().reshape(-1)).view(n, kk);
           Tensor votes = torch.zeros(new long[] {n, classes}, Tensors.options(ScalarType.Float))
               .scatter_add_(1, neighbourLabels, sims.div(new Scalar(sigma)).exp());
-          long[] ranked = Tensors.toLongs(votes.topk(top, 1, true, true).get1());
-          for (int i = 0; i < n; i++) {
-            long truth = testLabels[from + i];
-            if (ranked[i * top] == truth) {
-              correct1++;
-            }
-            for (int j = 0; j < top; j++) {
-              if (ranked[i * top + j] == truth) {
-                correct5++;
-                break;
-              }
-            }
-          }
+          long[] hits = Hits.count(votes, top, testLabels, from);
+          correct1 += hits[0];
+          correct5 += hits[1];
         }
       }
     }

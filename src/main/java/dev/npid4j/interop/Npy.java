@@ -23,20 +23,6 @@ public final class Npy {
   /** An array read back: float32 data in {@code floats} or int64 data in {@code longs}. */
   public record Array(long[] shape, float[] floats, long[] longs) {}
 
-  public static void writeFloats(Path file, float[] data, long... shape) throws IOException {
-    write(file, "<f4", shape, data.length, out -> {
-      ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-      for (float v : data) {
-        if (!b.hasRemaining()) {
-          out.write(b.array(), 0, b.position());
-          b.clear();
-        }
-        b.putFloat(v);
-      }
-      out.write(b.array(), 0, b.position());
-    });
-  }
-
   /**
    * A float32 tensor of any size as {@code shape} (numel must match), streamed from native
    * memory: no Java array, so no 2^31-element limit (ImageNet res5avg is 1.28M x 2048).

@@ -101,7 +101,7 @@ class ExportRoundTripTest {
     randomizeBatchNorm(model);
     model.eval();
     Tensor x = torch.randn(2, 3, 64, 64);
-    Npy.writeFloats(dir.resolve("input.npy"), Tensors.toFloats(x), 2, 3, 64, 64);
+    Npy.writeTensor(dir.resolve("input.npy"), x, 2, 3, 64, 64);
     Tensor trunkOut;
     Tensor headOut;
     try (NoGradGuard g = new NoGradGuard()) {
