@@ -58,15 +58,10 @@ public final class ResNet extends Module {
 
   /** Image batch N x C x H x W to res5avg features N x outputDim. */
   public Tensor forward(Tensor x) {
-    Tensor out = relu(bn1.forward(conv1.forward(x)));
-    if (spec.stem().equals("imagenet")) {
-      out = torch.max_pool2d(out, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, false);
-    }
-    for (Stage s : stages) {
-      out = s.forward(out);
-    }
-    return torch.flatten(torch.adaptive_avg_pool2d(out, 1, 1), 1, -1);
+    return torch.flatten(forwardLayers(x, RES5AVG).get("res5avg"), 1, -1);
   }
+
+  private static final List<String> RES5AVG = List.of("res5avg");
 
   /** VISSL's names of the trunk's feature layers, in forward order. */
   public static final List<String> FEATURE_LAYERS = List.of("conv1", "res2", "res3", "res4", "res5", "res5avg");
