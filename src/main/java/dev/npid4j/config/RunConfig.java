@@ -64,16 +64,22 @@ public record RunConfig(
       boolean regularizeBias,
       Map<String, Object> lrSchedule) {}
 
-  public record DistributedConfig(String backend, int numNodes, int procPerNode, String initMethod, String runId, int nodeId) {
+  /**
+   * @param timeoutSeconds npid4j: how long a collective or the rendezvous waits for a silent rank
+   * @param broadcastBuffers DDP's broadcast_buffers: rank 0's BatchNorm statistics replace the others' before every forward
+   * @param syncBn MODEL.SYNC_BN_CONFIG.CONVERT_BN_TO_SYNC_BN
+   */
+  public record DistributedConfig(String backend, int numNodes, int procPerNode, String initMethod, String runId, int nodeId,
+      int timeoutSeconds, boolean broadcastBuffers, boolean syncBn) {
     public int worldSize() {
       return numNodes * procPerNode;
     }
   }
 
   public record MachineConfig(String device, int numThreads) {
-    /** MACHINE.NUM_THREADS, or every core when it is 0. */
-    public int intraOpThreads() {
-      return numThreads > 0 ? numThreads : Runtime.getRuntime().availableProcessors();
+    /** MACHINE.NUM_THREADS, or when it is 0 the cores shared out between the job's processes on this machine. */
+    public int intraOpThreads(int localProcesses) {
+      return numThreads > 0 ? numThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, localProcesses));
     }
   }
 
@@ -164,9 +170,6 @@ public record RunConfig(
       throw new ConfigError(m + "TRUNK.NAME: trunk '" + trunkName + "' is not available; npid4j builds 'resnet' (ResNet/ResNeXt)");
     }
     String r = m + "TRUNK.RESNETS.";
-    if (!"BatchNorm".equals(t.getString(r + "NORM"))) {
-      throw new ConfigError(r + "NORM: only BatchNorm is supported, got '" + t.getString(r + "NORM") + "'");
-    }
     String inputType = t.getString(m + "INPUT_TYPE");
     int channels = switch (inputType) {
       case "rgb" -> 3;
@@ -177,7 +180,7 @@ public record RunConfig(
     try {
       trunk = new ResNetSpec(t.getInt(r + "DEPTH"), t.getString(r + "STEM"), channels, t.getInt(r + "BASE_WIDTH"),
           t.getInt(r + "WIDTH_MULTIPLIER"), t.getInt(r + "GROUPS"), t.getInt(r + "WIDTH_PER_GROUP"),
-          t.getInt(r + "LAYER4_STRIDE"), t.getBool(r + "ZERO_INIT_RESIDUAL"));
+          t.getInt(r + "LAYER4_STRIDE"), t.getBool(r + "ZERO_INIT_RESIDUAL"), t.getString(r + "NORM"), t.getInt(r + "GROUPNORM_GROUPS"));
     } catch (IllegalArgumentException e) {
       throw new ConfigError(r + "*: " + e.getMessage());
     }
@@ -311,7 +314,8 @@ public record RunConfig(
       throw new ConfigError(d + "INIT_METHOD must be tcp, file or env, got '" + init + "'");
     }
     return new DistributedConfig(t.getString(d + "BACKEND"), nodes, positive(t, d + "NUM_PROC_PER_NODE"), init,
-        t.getString(d + "RUN_ID"), nodeId);
+        t.getString(d + "RUN_ID"), nodeId, positive(t, d + "TIMEOUT_SECONDS"), t.getBool(d + "BROADCAST_BUFFERS"),
+        t.getBool(C + "MODEL.SYNC_BN_CONFIG.CONVERT_BN_TO_SYNC_BN"));
   }
 
   private static MachineConfig machine(ConfigTree t) {

@@ -1,5 +1,6 @@
 package dev.npid4j.dist;
 
+import java.time.Duration;
 import org.bytedeco.pytorch.Tensor;
 
 /** World of one: every collective is the identity. */
@@ -20,7 +21,16 @@ final class LocalCommunicator implements Communicator {
   public void allReduceMean(Tensor t) {}
 
   @Override
+  public void allReduceMax(Tensor t) {}
+
+  @Override
   public Tensor allGather(Tensor t) {
     return t;
   }
+
+  @Override
+  public void broadcast(Tensor t, int root) {}
+
+  @Override
+  public void barrier(Duration timeout) {}
 }

@@ -15,9 +15,21 @@ public final class MetricsLog implements AutoCloseable {
   public static final ObjectMapper JSON = new ObjectMapper();
   static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {};
   private final BufferedWriter writer;
+  private final boolean discarding;
 
   public MetricsLog(Path file) throws IOException {
     writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    discarding = false;
+  }
+
+  private MetricsLog() {
+    writer = new BufferedWriter(java.io.Writer.nullWriter());
+    discarding = true;
+  }
+
+  /** A log that writes nothing: the ranks other than 0 of a distributed run. */
+  public static MetricsLog discarding() {
+    return new MetricsLog();
   }
 
   /** Cuts the file back to {@code bytes} (what a checkpoint had seen), dropping records a resumed run will write again. */
@@ -32,6 +44,9 @@ public final class MetricsLog implements AutoCloseable {
   /** Bytes written so far (flushed), for the checkpoint. */
   public long size(Path file) throws IOException {
     writer.flush();
+    if (discarding) {
+      return 0;
+    }
     return Files.size(file);
   }
 

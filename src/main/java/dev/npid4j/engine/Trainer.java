@@ -11,6 +11,7 @@ import dev.npid4j.data.Datasets;
 import dev.npid4j.data.EpochSampler;
 import dev.npid4j.data.transform.Transforms;
 import dev.npid4j.dist.Communicator;
+import dev.npid4j.dist.ModelSync;
 import dev.npid4j.eval.KnnResult;
 import dev.npid4j.loss.LossOutput;
 import dev.npid4j.loss.NceLossWithMemory;
@@ -28,6 +29,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -56,7 +58,13 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Trainer {
   private final RunConfig cfg;
   private final PrintStream out;
-  private final Communicator comm = Communicator.local();
+  private final Communicator comm;
+  private final int localProcesses;
+  /** Rank 0 alone writes the run directory (checkpoints, metrics, report, kNN); every rank trains. */
+  private final boolean lead;
+  private ModelSync sync;
+  /** The stop request every rank agreed on at the last step (null: go on). */
+  private String agreedStop;
   private StepListener listener = (epoch, step, loss) -> {};
 
   /** Called after every optimizer step (for tests and tools that watch a run). */
@@ -65,8 +73,22 @@ public final class Trainer {
   }
 
   public Trainer(RunConfig cfg, PrintStream out) {
+    this(cfg, out, Communicator.local(), 1);
+  }
+
+  /**
+   * One rank of a data-parallel job: {@code comm} joins it to the others, {@code localProcesses}
+   * is how many of the job's processes share this machine (they share its cores).
+   */
+  public Trainer(RunConfig cfg, PrintStream out, Communicator comm, int localProcesses) {
+    if (comm.worldSize() != cfg.worldSize()) {
+      throw new IllegalArgumentException("a world of " + comm.worldSize() + " ranks for a config of " + cfg.worldSize());
+    }
     this.cfg = cfg;
     this.out = out;
+    this.comm = comm;
+    this.localProcesses = localProcesses;
+    this.lead = comm.rank() == 0;
   }
 
   public Trainer onStep(StepListener l) {
@@ -131,9 +153,9 @@ public final class Trainer {
       throw new UserError("config.MACHINE.DEVICE=gpu, but this build of npid4j runs libtorch on the CPU only:"
           + " add config.MACHINE.DEVICE=cpu");
     }
-    if (cfg.worldSize() != 1) {
-      throw new UserError("config.DISTRIBUTED asks for " + cfg.worldSize() + " processes (NUM_NODES x NUM_PROC_PER_NODE), but"
-          + " this build trains in one process: add config.DISTRIBUTED.NUM_NODES=1 config.DISTRIBUTED.NUM_PROC_PER_NODE=1");
+    if (cfg.distributed().syncBn() && comm.worldSize() > 1) {
+      throw new UserError("config.MODEL.SYNC_BN_CONFIG.CONVERT_BN_TO_SYNC_BN=true: SyncBatchNorm is not available in npid4j"
+          + " (libtorch's C++ API has none); set it to false (each rank then normalises over its own batch, as plain DDP does)");
     }
     Path runDir = Path.of(cfg.checkpoint().dir());
     var finished = Checkpoints.finalCheckpoint(runDir);
@@ -143,7 +165,7 @@ public final class Trainer {
       return new TrainSummary(runDir, 0, 0, 0, 0, Double.NaN, null, null, true, false);
     }
     Torch.load();
-    int threads = cfg.machine().intraOpThreads();
+    int threads = cfg.machine().intraOpThreads(localProcesses);
     Torch.setThreads(threads);
 
     int channels = cfg.model().trunk().inputChannels();
@@ -166,16 +188,22 @@ public final class Trainer {
     EpochSampler sampler = new EpochSampler(train.size(), cfg.seed(), rank, comm.worldSize(), true);
     int stepsPerEpoch = BatchLoader.batchesPerEpoch(sampler.samplesPerRank(), cfg.train().batchSize(), cfg.train().dropLast());
     List<Path> resumeCandidates = resumeCandidates(runDir, stepsPerEpoch);
+    // every rank has chosen its checkpoint before rank 0 tidies the directory
+    comm.barrier(Duration.ofSeconds(cfg.distributed().timeoutSeconds()));
 
     Files.createDirectories(runDir);
-    Checkpoints.removeTempFiles(runDir);
-    if (resumeCandidates.isEmpty()) {
-      clearPreviousRun(runDir, stepsPerEpoch);
+    if (lead) {
+      Checkpoints.removeTempFiles(runDir);
+      if (resumeCandidates.isEmpty()) {
+        clearPreviousRun(runDir, stepsPerEpoch);
+      }
+      AtomicFiles.writeString(runDir.resolve("train_config.yaml"), ConfigComposer.toYaml(cfg.tree()));
     }
-    AtomicFiles.writeString(runDir.resolve("train_config.yaml"), ConfigComposer.toYaml(cfg.tree()));
 
     out.println("[train] run directory " + runDir.toAbsolutePath());
-    out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads");
+    out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads"
+        + (comm.worldSize() > 1 ? String.format(Locale.ROOT, "; rank %d of %d (c10d Gloo), %d images per rank per step, %d globally",
+            rank, comm.worldSize(), cfg.train().batchSize(), cfg.train().batchSize() * comm.worldSize()) : ""));
     if ((long) cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier() < 16) {
       out.println("[train] warning: convolutions with fewer than 16 channels: oneDNN has computed wrong input gradients"
           + " (even NaN) for such shapes on some CPUs; prefer MODEL.TRUNK.RESNETS.BASE_WIDTH >= 16");
@@ -187,7 +215,7 @@ public final class Trainer {
     out.println(String.format(Locale.ROOT, "[train] model %s: %,d parameters", modelDescription(), StateDict.parameterCount(model)));
 
     RandomNegativeSampler negatives = new RandomNegativeSampler(0);
-    KnnMonitor knn = knnEnabled
+    KnnMonitor knn = knnEnabled && lead
         ? new KnnMonitor(cfg.knnMonitor(), train, test, testTransform, cfg.test().batchSize(), cfg.numWorkers(), runDir, out) : null;
     double finalLoss = Double.NaN;
     long start = System.nanoTime();
@@ -195,12 +223,15 @@ public final class Trainer {
     Path metricsFile = runDir.resolve("metrics.jsonl");
     StopSignal.install();
 
-    try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().withMemorySize(n), ScalarType.Float,
-            (long) (cfg.seed() + rank) * epochs, negatives, comm);
+    // VISSL seeds each rank's bank with (SEED_VALUE + rank) x num_epochs and averages them on the first forward
+    long bankSeed = (long) (cfg.seed() + (cfg.tree().getBool(SAME_INIT_KEY) ? 0 : rank)) * epochs;
+    try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().withMemorySize(n), ScalarType.Float, bankSeed, negatives, comm);
         Sgd sgd = new Sgd(ParamGroups.of(model, cfg.optimizer().regularizeBn(), cfg.optimizer().regularizeBias()),
             cfg.optimizer().momentum(), cfg.optimizer().weightDecay(), cfg.optimizer().nesterov());
         BatchLoader loader = new BatchLoader(train, trainTransform, cfg.train().batchSize(), cfg.train().dropLast(),
-            cfg.numWorkers(), (long) cfg.seed() * 31 + rank)) {
+            cfg.numWorkers(), (long) cfg.seed() * 31);
+        ModelSync modelSync = comm.worldSize() > 1 ? new ModelSync(model, comm) : null) {
+      this.sync = modelSync;
       Checkpoints.Position pos = new Checkpoints.Position(0, 0, 0);
       double trainSeconds = 0;
       long trainImages = 0;
@@ -242,19 +273,25 @@ public final class Trainer {
         totals.lossCount = meta.path("epoch_loss_count").asInt();
         totals.images = meta.path("epoch_images").asLong();
         totals.seconds = meta.path("epoch_seconds").asDouble();
-        MetricsLog.truncate(metricsFile, meta.path("metrics_bytes").asLong());
+        if (lead) {
+          MetricsLog.truncate(metricsFile, meta.path("metrics_bytes").asLong());
+        }
         if (knn != null) {
           knn.restore(meta.get("knn"));
         }
         out.println(String.format(Locale.ROOT, "[train] resumed from %s: epoch %d, step %d/%d (global step %d)",
             resumeFrom.getFileName(), pos.epoch() + 1, pos.stepInEpoch(), stepsPerEpoch, pos.globalStep()));
       }
+      if (sync != null) {
+        checkSameStart(pos, resumeFrom);
+        sync.broadcastFromRankZero();
+      }
       out.println(String.format(Locale.ROOT, "[train] loss %s, memory bank %d x %d", lossDescription(), n, cfg.loss().embeddingDim()));
       if (knn != null && cfg.knnMonitor().rawPixelBaseline() && knn.raw() == null) {
         knn.rawPixelBaseline();
       }
 
-      try (MetricsLog metrics = new MetricsLog(metricsFile)) {
+      try (MetricsLog metrics = lead ? new MetricsLog(metricsFile) : MetricsLog.discarding()) {
         Progress progress = new Progress(out, epochs, stepsPerEpoch);
         long globalStep = pos.globalStep();
         for (int epoch = pos.epoch(); epoch < epochs; epoch++) {
@@ -274,16 +311,19 @@ public final class Trainer {
             lr = schedule.at(where);
             if (batch.size() >= 2) {
               sgd.setLr(lr);
-              negatives.reseed(mixSeed(cfg.seed(), rank, globalStep));
+              // per sample, not per rank: W ranks draw the negatives one rank would draw
+              negatives.reseed(mixSeed(cfg.seed(), 0, globalStep), batch.indices());
               double lossValue = step(model, loss, sgd, batch, epoch, step, globalStep, runDir);
               totals.lossSum += lossValue;
               totals.lossCount++;
               windowLoss += lossValue;
               windowCount++;
-              totals.images += batch.size();
-              progress.stepDone(batch.size());
+              // images of the global batch: every rank's batch has this size (DistributedSampler padding)
+              totals.images += (long) batch.size() * comm.worldSize();
+              progress.stepDone(batch.size() * comm.worldSize());
               finalLoss = lossValue;
             } else {
+              agreedStop = agreeStop();
               // BatchNorm cannot train on one sample (PyTorch raises); a short last batch of 1 is skipped.
               out.println("[train] note: skipped a last batch of 1 image (BatchNorm needs 2); config.DATA.TRAIN.DROP_LAST=true drops short batches");
             }
@@ -307,7 +347,7 @@ public final class Trainer {
             }
             boolean iterCheckpoint = cfg.checkpoint().iterFrequency() > 0 && globalStep % cfg.checkpoint().iterFrequency() == 0
                 && step < stepsPerEpoch;
-            String stop = StopSignal.requested();
+            String stop = agreedStop;
             if (iterCheckpoint || (stop != null && step < stepsPerEpoch)) {
               double secondsSoFar = totals.seconds + (System.nanoTime() - epochStart) / 1e9;
               Path ck = save(runDir.resolve("model_iteration" + globalStep + ".torch"), new Checkpoints.Position(epoch, step, globalStep),
@@ -319,6 +359,7 @@ public final class Trainer {
             }
           }
           totals.seconds += (System.nanoTime() - epochStart) / 1e9;
+          double commSeconds = sync != null ? sync.takeCommSeconds() : 0;
           trainSeconds += totals.seconds;
           trainImages += totals.images;
           long extraStart = System.nanoTime();
@@ -330,20 +371,28 @@ public final class Trainer {
           rec.put("img_per_s", totals.images / Math.max(1e-9, totals.seconds));
           rec.put("seconds", totals.seconds);
           rec.put("Z", loss.z());
+          if (sync != null) {
+            // gradient all-reduce and buffer broadcast, as a share of this epoch's training time
+            rec.put("world_size", comm.worldSize());
+            rec.put("allreduce_seconds", commSeconds);
+            rec.put("allreduce_share", commSeconds / Math.max(1e-9, totals.seconds));
+          }
           boolean last = epoch == epochs - 1;
           if (knn != null && knn.due(epoch, epochs)) {
             knn.evaluate(epoch + 1, model, loss.memory(), rec);
           }
           List<String> bad = train.unreadable();
-          if (!bad.isEmpty()) {
+          if (!bad.isEmpty() && lead) {
             rec.put("unreadable_images", bad.size());
             AtomicFiles.writeString(runDir.resolve("unreadable_images.txt"), String.join("\n", bad) + "\n");
             out.println("[train] " + bad.size() + " image(s) could not be decoded and were replaced by gray images (VISSL's rule);"
                 + " listed in " + runDir.resolve("unreadable_images.txt"));
           }
           metrics.write(rec);
-          writeReport(runDir, knn, train, epoch + 1, epochs, trainSeconds, trainImages);
-          String stop = StopSignal.requested();
+          if (lead) {
+            writeReport(runDir, knn, train, epoch + 1, epochs, trainSeconds, trainImages);
+          }
+          String stop = agreeStop();
           if (last || epoch % cfg.checkpoint().frequency() == 0 || stop != null) {
             Path target = runDir.resolve((last ? Checkpoints.FINAL_PREFIX : "model_phase") + epoch + ".torch");
             Path ck = save(target, new Checkpoints.Position(epoch + 1, 0, globalStep), model, loss, sgd, metrics, metricsFile, knn,
@@ -352,6 +401,8 @@ public final class Trainer {
               return stopped(stop, ck, runDir, epochs, globalStep, start, trainSeconds, trainImages, finalLoss, knn);
             }
           }
+          // the other ranks wait here while rank 0 evaluates and writes
+          comm.barrier(Duration.ofSeconds(cfg.distributed().timeoutSeconds()));
           progress.setExtraSecondsPerEpoch((System.nanoTime() - extraStart) / 1e9);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -369,14 +420,27 @@ public final class Trainer {
     }
   }
 
-  /** One optimizer step; returns the loss. */
+  /** One optimizer step; returns the loss (its mean over ranks) and sets {@link #agreedStop}. */
   private double step(NpidModel model, NceLossWithMemory loss, Sgd sgd, Batch batch, int epoch, int step, long globalStep, Path runDir)
       throws IOException {
     try (PointerScope scope = new PointerScope()) {
+      if (sync != null && cfg.distributed().broadcastBuffers()) {
+        sync.broadcastBuffers();
+      }
       Tensor images = Tensors.fromFloats(batch.images(), batch.shape());
       Tensor embedding = model.forward(images);
       LossOutput lo = loss.forward(List.of(embedding), batch.indices());
       double lossValue = lo.loss();
+      if (comm.worldSize() > 1) {
+        // one all-reduce carries the logged loss (DDP logs the mean over ranks) and whether any rank was asked to stop
+        Tensor t = Tensors.fromDoubles(new double[] {lossValue, StopSignal.requested() != null ? 1 : 0}, 2);
+        comm.allReduceMean(t);
+        double[] v = Tensors.toDoubles(t);
+        lossValue = v[0];
+        agreedStop = v[1] > 0 ? stopReason() : null;
+      } else {
+        agreedStop = StopSignal.requested();
+      }
       if (cfg.checkNan() && !Double.isFinite(lossValue)) {
         Path link = runDir.resolve("checkpoint.torch");
         throw new TrainingFailure(String.format(Locale.ROOT,
@@ -387,6 +451,9 @@ public final class Trainer {
       }
       sgd.zeroGrad();
       embedding.backward(lo.gradients().get(0), new BoolOptional(), false, new TensorArrayRefOptional());
+      if (sync != null) {
+        sync.averageGradients();
+      }
       sgd.step();
       return lossValue;
     }
@@ -395,6 +462,9 @@ public final class Trainer {
   private Path save(Path target, Checkpoints.Position next, NpidModel model, NceLossWithMemory loss, Sgd sgd, MetricsLog metrics,
       Path metricsFile, KnnMonitor knn, String fingerprint, Dataset train, double trainSeconds, long trainImages,
       EpochTotals totals, double epochSeconds, int stepsPerEpoch) throws IOException {
+    if (!lead) {
+      return target; // every rank holds the same state; rank 0 writes it
+    }
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("format", Checkpoints.FORMAT);
     meta.put("npid4j_version", version());
@@ -435,6 +505,38 @@ public final class Trainer {
     double seconds = (System.nanoTime() - start) / 1e9;
     return new TrainSummary(runDir, epochs, globalStep, seconds, trainSeconds > 0 ? trainImages / trainSeconds : 0, finalLoss,
         knn != null ? knn.last() : null, knn != null ? knn.raw() : null, false, true);
+  }
+
+  /** Whether any rank was asked to stop (SIGTERM / SIGINT): all ranks must stop at the same step. */
+  private String agreeStop() {
+    if (comm.worldSize() == 1) {
+      return StopSignal.requested();
+    }
+    try (PointerScope s = new PointerScope()) {
+      Tensor t = Tensors.fromDoubles(new double[] {StopSignal.requested() != null ? 1 : 0}, 1);
+      comm.allReduceMax(t);
+      return Tensors.toDoubles(t)[0] > 0 ? stopReason() : null;
+    }
+  }
+
+  private static String stopReason() {
+    String local = StopSignal.requested();
+    return local != null ? local : "stop requested on another rank";
+  }
+
+  /** Every rank must resume from the same point: a run directory that is not shared between nodes would split them. */
+  private void checkSameStart(Checkpoints.Position pos, Path resumeFrom) {
+    try (PointerScope s = new PointerScope()) {
+      Tensor mine = Tensors.fromDoubles(new double[] {pos.globalStep()}, 1);
+      Tensor rankZero = mine.clone();
+      comm.broadcast(rankZero, 0);
+      long zero = (long) Tensors.toDoubles(rankZero)[0];
+      if (zero != pos.globalStep()) {
+        throw new UserError(String.format(Locale.ROOT, "rank %d starts at global step %d (%s) but rank 0 at step %d: every rank must"
+            + " see the same config.CHECKPOINT.DIR (a shared folder when the job spans machines)", comm.rank(), pos.globalStep(),
+            resumeFrom != null ? "from " + resumeFrom : "no checkpoint", zero));
+      }
+    }
   }
 
   /**
@@ -507,6 +609,8 @@ public final class Trainer {
       }
     }
   }
+
+  static final String SAME_INIT_KEY = "config.LOSS.nce_loss_with_memory.memory_params.same_init_on_all_ranks";
 
   /** Negative-sampling seed of one step: a function of (seed, rank, step) only, so resume redraws the same negatives. */
   static long mixSeed(long seed, int rank, long step) {

@@ -21,7 +21,7 @@ public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, Stri
 
   public static TrainedModel open(RunConfig cfg, EvalSettings ev, boolean headsOptional, PrintStream out) {
     Torch.load();
-    Torch.setThreads(cfg.machine().intraOpThreads());
+    Torch.setThreads(cfg.machine().intraOpThreads(1));
     Path source = weightsFile(cfg, ev);
     Torch.manualSeed(cfg.seed());
     NpidModel model = new NpidModel(cfg.model().trunk(), cfg.model().heads());

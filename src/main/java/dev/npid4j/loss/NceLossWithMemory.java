@@ -187,7 +187,7 @@ public final class NceLossWithMemory implements AutoCloseable {
       return forwardShared(v, norm, yT, updateMemory);
     }
     Tensor idx = indexBuffer(b * width);
-    sampler.drawInto(idx, Math.toIntExact(b * width), params.memorySize());
+    sampler.drawRowsInto(idx, Math.toIntExact(b), Math.toIntExact(width), params.memorySize());
     idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
     long elem = dtype == ScalarType.Double ? 8 : 4;
     int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elem)));

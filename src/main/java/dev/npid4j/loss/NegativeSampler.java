@@ -15,4 +15,13 @@ public interface NegativeSampler {
     long[] d = draw(count, n);
     new LongPointer(out.data_ptr()).capacity(count).put(d, 0, count);
   }
+
+  /**
+   * {@code rows} x {@code perRow} draws into {@code out}, row-major: the per-sample request of
+   * the loss (row b holds sample b's K + 1 candidates). A sampler may give each row its own
+   * stream; by default this is one draw of rows x perRow.
+   */
+  default void drawRowsInto(Tensor out, int rows, int perRow, long n) {
+    drawInto(out, Math.multiplyExact(rows, perRow), n);
+  }
 }

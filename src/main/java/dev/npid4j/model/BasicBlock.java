@@ -3,7 +3,6 @@ package dev.npid4j.model;
 import static org.bytedeco.pytorch.global.torch.relu;
 
 import dev.npid4j.torch.Layers;
-import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -14,23 +13,23 @@ final class BasicBlock extends Module implements ResidualBlock {
   static final int EXPANSION = 1;
 
   private final Conv2dImpl conv1;
-  private final BatchNorm2dImpl bn1;
+  private final Module bn1;
   private final Conv2dImpl conv2;
-  private final BatchNorm2dImpl bn2;
+  private final Module bn2;
   private final Downsample downsample;
 
-  BasicBlock(long inplanes, long planes, long stride, Downsample downsample) {
+  BasicBlock(ResNetSpec spec, long inplanes, long planes, long stride, Downsample downsample) {
     conv1 = register_module("conv1", Layers.conv2d(inplanes, planes, 3, stride, 1, 1, false));
-    bn1 = register_module("bn1", Layers.batchNorm2d(planes));
+    bn1 = register_module("bn1", Layers.norm2d(spec.norm(), planes, spec.groupNormGroups()));
     conv2 = register_module("conv2", Layers.conv2d(planes, planes, 3, 1, 1, 1, false));
-    bn2 = register_module("bn2", Layers.batchNorm2d(planes));
+    bn2 = register_module("bn2", Layers.norm2d(spec.norm(), planes, spec.groupNormGroups()));
     this.downsample = downsample == null ? null : register_module("downsample", downsample);
   }
 
   @Override
   public Tensor forward(Tensor x) {
-    Tensor out = relu(bn1.forward(conv1.forward(x)));
-    out = bn2.forward(conv2.forward(out));
+    Tensor out = relu(Layers.forwardNorm(bn1, conv1.forward(x)));
+    out = Layers.forwardNorm(bn2, conv2.forward(out));
     Tensor identity = downsample == null ? x : downsample.forward(x);
     return torch.relu_(out.add_(identity));
   }

@@ -5,8 +5,6 @@ import static org.bytedeco.pytorch.global.torch.relu;
 import dev.npid4j.torch.Layers;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.pytorch.BatchNorm2dImplBaseBase;
-import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -23,7 +21,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class ResNet extends Module {
   private final ResNetSpec spec;
   private final Conv2dImpl conv1;
-  private final BatchNorm2dImpl bn1;
+  private final Module bn1;
   private final List<Stage> stages = new ArrayList<>();
 
   public ResNet(ResNetSpec spec) {
@@ -33,7 +31,7 @@ public final class ResNet extends Module {
     conv1 = register_module("conv1", imagenet
         ? Layers.conv2d(spec.inputChannels(), width, 7, 2, 3, 1, false)
         : Layers.conv2d(spec.inputChannels(), width, 3, 1, 1, 1, false));
-    bn1 = register_module("bn1", Layers.batchNorm2d(width));
+    bn1 = register_module("bn1", Layers.norm2d(spec.norm(), width, spec.groupNormGroups()));
     int[] layers = ResNetSpec.LAYERS.get(spec.depth());
     long[] inplanes = {width};
     for (int i = 0; i < 4; i++) {
@@ -78,7 +76,7 @@ public final class ResNet extends Module {
       }
     }
     java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
-    Tensor cur = relu(bn1.forward(conv1.forward(x)));
+    Tensor cur = relu(Layers.forwardNorm(bn1, conv1.forward(x)));
     if (names.contains("conv1")) {
       out.put("conv1", cur);
     }
@@ -97,9 +95,9 @@ public final class ResNet extends Module {
     return out;
   }
 
-  static void zeroWeight(BatchNorm2dImplBaseBase bn) {
+  static void zeroWeight(Module norm) {
     try (NoGradGuard g = new NoGradGuard()) {
-      bn.weight().zero_();
+      Layers.normWeight(norm).zero_();
     }
   }
 
@@ -113,10 +111,10 @@ public final class ResNet extends Module {
       for (int b = 0; b < count; b++) {
         long s = b == 0 ? stride : 1;
         Downsample ds = (b == 0 && (s != 1 || inplanes[0] != planes * expansion))
-            ? new Downsample(inplanes[0], planes * expansion, s) : null;
+            ? new Downsample(spec, inplanes[0], planes * expansion, s) : null;
         ResidualBlock block = bottleneck
-            ? new Bottleneck(inplanes[0], planes, s, ds, spec.groups(), spec.widthPerGroup())
-            : new BasicBlock(inplanes[0], planes, s, ds);
+            ? new Bottleneck(spec, inplanes[0], planes, s, ds, spec.groups(), spec.widthPerGroup())
+            : new BasicBlock(spec, inplanes[0], planes, s, ds);
         register_module(Integer.toString(b), (Module) block);
         blocks.add(block);
         inplanes[0] = planes * expansion;

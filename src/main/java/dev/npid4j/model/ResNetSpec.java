@@ -15,6 +15,8 @@ import java.util.Map;
  * @param widthPerGroup ResNeXt width per group (Bottleneck only)
  * @param layer4Stride 1 or 2
  * @param zeroInitResidual zero the last BN weight of every block
+ * @param norm VISSL's NORM: "BatchNorm" or "GroupNorm" (batch-independent, e.g. for data-parallel runs without SyncBN)
+ * @param groupNormGroups VISSL's GROUPNORM_GROUPS
  */
 public record ResNetSpec(
     int depth,
@@ -25,7 +27,15 @@ public record ResNetSpec(
     int groups,
     int widthPerGroup,
     int layer4Stride,
-    boolean zeroInitResidual) {
+    boolean zeroInitResidual,
+    String norm,
+    int groupNormGroups) {
+
+  /** A BatchNorm trunk. */
+  public ResNetSpec(int depth, String stem, int inputChannels, int baseWidth, int widthMultiplier, int groups, int widthPerGroup,
+      int layer4Stride, boolean zeroInitResidual) {
+    this(depth, stem, inputChannels, baseWidth, widthMultiplier, groups, widthPerGroup, layer4Stride, zeroInitResidual, "BatchNorm", 32);
+  }
 
   static final Map<Integer, int[]> LAYERS = Map.of(
       18, new int[] {2, 2, 2, 2},
@@ -43,6 +53,13 @@ public record ResNetSpec(
     }
     if (inputChannels < 1 || baseWidth < 1 || widthMultiplier < 1 || groups < 1 || widthPerGroup < 1) {
       throw new IllegalArgumentException("ResNet channels, widths and groups must be positive");
+    }
+    if (!norm.equals("BatchNorm") && !norm.equals("GroupNorm")) {
+      throw new IllegalArgumentException("NORM must be BatchNorm or GroupNorm, got '" + norm + "'");
+    }
+    if (norm.equals("GroupNorm") && (groupNormGroups < 1 || (baseWidth * widthMultiplier) % groupNormGroups != 0)) {
+      throw new IllegalArgumentException("GROUPNORM_GROUPS=" + groupNormGroups + " must divide the stem width "
+          + baseWidth * widthMultiplier);
     }
     if (layer4Stride != 1 && layer4Stride != 2) {
       throw new IllegalArgumentException("LAYER4_STRIDE must be 1 or 2, got " + layer4Stride);

@@ -7,6 +7,8 @@ import org.bytedeco.pytorch.BatchNormOptions;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GroupNormImpl;
+import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LinearOptions;
 import org.bytedeco.pytorch.LongOptional;
@@ -36,6 +38,28 @@ public final class Layers {
 
   public static BatchNorm2dImpl batchNorm2d(long channels, double eps, double momentum) {
     return new BatchNorm2dImpl(batchNormOptions(channels, eps, momentum));
+  }
+
+  /** A 2-d normalisation layer: BatchNorm2d, or GroupNorm(groups, channels) (PyTorch's init: weight 1, bias 0). */
+  public static Module norm2d(String kind, long channels, int groups) {
+    return switch (kind) {
+      case "BatchNorm" -> batchNorm2d(channels);
+      case "GroupNorm" -> new GroupNormImpl(groups, channels);
+      default -> throw new IllegalArgumentException("unknown norm " + kind);
+    };
+  }
+
+  /** The forward of a layer made by {@link #norm2d} (Java cannot call a libtorch Module's forward generically). */
+  public static Tensor forwardNorm(Module norm, Tensor x) {
+    if (norm instanceof BatchNorm2dImpl bn) {
+      return bn.forward(x);
+    }
+    return ((GroupNormImpl) norm).forward(x);
+  }
+
+  /** The norm layer's scale (gamma). */
+  public static Tensor normWeight(Module norm) {
+    return norm instanceof BatchNorm2dImpl bn ? bn.weight() : ((GroupNormImpl) norm).weight();
   }
 
   public static BatchNorm1dImpl batchNorm1d(long channels, double eps, double momentum) {

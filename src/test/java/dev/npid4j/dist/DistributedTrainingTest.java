@@ -1,0 +1,170 @@
+package dev.npid4j.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.npid4j.cli.Main;
+import dev.npid4j.config.RunConfig;
+import dev.npid4j.engine.Checkpoints;
+import dev.npid4j.engine.Trainer;
+import dev.npid4j.torch.Torch;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real multi-process runs on 127.0.0.1: c10d TCPStore rendezvous and Gloo collectives between JVMs. */
+class DistributedTrainingTest {
+  @BeforeAll
+  static void load() {
+    Torch.load();
+  }
+
+  /** Synthetic 12x12 data, a GroupNorm trunk and a head without BatchNorm: nothing depends on how the batch is split. */
+  static List<String> config(Path run, int ranks, int globalBatch, String... extra) {
+    List<String> args = new ArrayList<>(List.of("config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run,
+        "config.DATA.TRAIN.DATA_SOURCES=[synthetic]", "config.DATA.TRAIN.DATA_LIMIT=320",
+        "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=12", "config.DATA.TRAIN.RANDOM_SYNTHETIC_LABELS=4",
+        "config.DATA.TRAIN.TRANSFORMS=[{name:RandomResizedCrop,size:12},{name:RandomHorizontalFlip},{name:ToTensor}]",
+        "config.KNN_MONITOR.FREQUENCY=-1", "config.DATA.NUM_DATALOADER_WORKERS=1", "config.MACHINE.NUM_THREADS=1",
+        "config.MODEL.TRUNK.RESNETS.NORM=GroupNorm", "config.MODEL.TRUNK.RESNETS.GROUPNORM_GROUPS=4",
+        "config.MODEL.HEAD.PARAMS=[[mlp,{dims:[128,32]}]]",
+        "config.LOSS.nce_loss_with_memory.memory_params.embedding_dim=32",
+        "config.LOSS.nce_loss_with_memory.memory_params.same_init_on_all_ranks=true",
+        "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=64",
+        "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=" + globalBatch / ranks,
+        "config.DISTRIBUTED.NUM_PROC_PER_NODE=" + ranks, "config.DISTRIBUTED.TIMEOUT_SECONDS=60",
+        "config.OPTIMIZER.num_epochs=2", "config.LOG_FREQUENCY=5"));
+    args.addAll(List.of(extra));
+    return args;
+  }
+
+  @Test
+  void twoRanksWithHalfBatchesTrainLikeOneRankWithTheWholeBatch(@TempDir Path dir) throws Exception {
+    Path one = dir.resolve("one");
+    new Trainer(RunConfig.fromArgs(config(one, 1, 32)), new PrintStream(OutputStream.nullOutputStream())).run();
+
+    Path two = dir.resolve("two");
+    Run launcher = Run.start(dir.resolve("two.log"), Map.of(), concat("train", config(two, 2, 32)));
+    assertThat(launcher.waitFor(240)).as(launcher.log()).isEqualTo(0);
+    assertThat(launcher.log()).contains("rank 0 of 2 (c10d Gloo)");
+
+    // 320 images / global batch 32 = 10 steps per epoch, 2 epochs: 20 steps on each side
+    Path a = Checkpoints.finalCheckpoint(one).orElseThrow();
+    Path b = Checkpoints.finalCheckpoint(two).orElseThrow();
+    int compared = 0;
+    double worst = 0;
+    try (PointerScope s = new PointerScope()) {
+      Map<String, Tensor> x = Checkpoints.tensors(a);
+      Map<String, Tensor> y = Checkpoints.tensors(b);
+      for (String k : x.keySet()) {
+        if (!(k.startsWith("model.") || k.contains("memory")) || !x.get(k).is_floating_point()) {
+          continue;
+        }
+        Tensor u = x.get(k);
+        Tensor v = y.get(k);
+        double scale = Math.max(1e-12, u.abs().max().item_double());
+        double diff = u.sub(v).abs().max().item_double();
+        assertThat(diff / scale).as(k).isLessThanOrEqualTo(1e-5);
+        worst = Math.max(worst, diff / scale);
+        compared++;
+      }
+    }
+    System.out.printf("2 ranks x 16 vs 1 rank x 32 after 20 steps: %d tensors, largest relative difference %.2e%n", compared, worst);
+    assertThat(compared).isGreaterThan(20);
+    // only rank 0 writes the run directory, and it logged the global batch and the all-reduce share
+    String metrics = Files.readString(two.resolve("metrics.jsonl"));
+    assertThat(metrics).contains("\"allreduce_share\"").contains("\"world_size\":2");
+    assertThat(metrics.lines().filter(l -> l.contains("\"type\":\"epoch\"")).count()).isEqualTo(2);
+  }
+
+  @Test
+  void whenOneNodeDiesTheOtherStopsWithAMessageAndTheJobResumes(@TempDir Path dir) throws Exception {
+    Path run = dir.resolve("run");
+    int port = Launch.freePort();
+    String[] common = concat("train", config(run, 1, 16, "config.DATA.TRAIN.DATA_LIMIT=2048", "config.OPTIMIZER.num_epochs=4",
+        "config.DISTRIBUTED.NUM_NODES=2", "config.DISTRIBUTED.RUN_ID=127.0.0.1:" + port, "config.DISTRIBUTED.TIMEOUT_SECONDS=20"));
+    Run node0 = Run.start(dir.resolve("node0.log"), Map.of(), concat(common, List.of("node_id=0")));
+    Run node1 = Run.start(dir.resolve("node1.log"), Map.of(), concat(common, List.of("node_id=1")));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (!Files.exists(run.resolve("model_phase0.torch")) && System.nanoTime() < deadline && node0.alive()) {
+      Thread.sleep(50);
+    }
+    assertThat(run.resolve("model_phase0.torch")).as(node0.log()).exists();
+    node1.process.destroyForcibly(); // SIGKILL: no goodbye
+    long killed = System.nanoTime();
+    int code = node0.waitFor(60);
+    double seconds = (System.nanoTime() - killed) / 1e9;
+    assertThat(code).as(node0.log()).isEqualTo(1);
+    assertThat(seconds).as("node 0 noticed within the 20 s timeout").isLessThan(25);
+    assertThat(node0.log()).contains("npid4j: training stopped: rank 0 of 2").contains("Rank 1 has stopped answering")
+        .contains("running the same command again");
+
+    Run again0 = Run.start(dir.resolve("again0.log"), Map.of(), concat(common, List.of("node_id=0")));
+    Run again1 = Run.start(dir.resolve("again1.log"), Map.of(), concat(common, List.of("node_id=1")));
+    assertThat(again0.waitFor(240)).as(again0.log()).isEqualTo(0);
+    assertThat(again1.waitFor(60)).as(again1.log()).isEqualTo(0);
+    assertThat(again0.log()).contains("resumed from model_phase");
+    assertThat(Checkpoints.finalCheckpoint(run)).isPresent();
+  }
+
+  private static String[] concat(String first, List<String> rest) {
+    List<String> all = new ArrayList<>();
+    all.add(first);
+    all.addAll(rest);
+    return all.toArray(String[]::new);
+  }
+
+  private static String[] concat(String[] first, List<String> rest) {
+    List<String> all = new ArrayList<>(List.of(first));
+    all.addAll(rest);
+    return all.toArray(String[]::new);
+  }
+
+  /** {@code npid4j <args>} in a fresh JVM of this JVM's kind, output to a log file. */
+  record Run(Process process, Path logFile) {
+    static Run start(Path log, Map<String, String> env, String... args) throws IOException {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(ProcessHandle.current().info().command().orElseThrow());
+      cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> !a.startsWith("-agentlib")).toList());
+      cmd.add("-cp");
+      cmd.add(System.getProperty("java.class.path"));
+      cmd.add(Main.class.getName());
+      cmd.addAll(List.of(args));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().putAll(env);
+      return new Run(pb.start(), log);
+    }
+
+    boolean alive() {
+      return process.isAlive();
+    }
+
+    int waitFor(int seconds) throws InterruptedException {
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        return -1;
+      }
+      return process.exitValue();
+    }
+
+    String log() {
+      try {
+        return Files.readString(logFile);
+      } catch (IOException e) {
+        return "(no log: " + e + ")";
+      }
+    }
+  }
+}
