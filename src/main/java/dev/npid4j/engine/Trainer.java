@@ -347,7 +347,8 @@ public final class Trainer {
             }
             boolean iterCheckpoint = cfg.checkpoint().iterFrequency() > 0 && globalStep % cfg.checkpoint().iterFrequency() == 0
                 && step < stepsPerEpoch;
-            String stop = agreedStop;
+            // one rank: the signal as of now; several: what all ranks agreed on in this step's all-reduce
+            String stop = comm.worldSize() == 1 ? StopSignal.requested() : agreedStop;
             if (iterCheckpoint || (stop != null && step < stepsPerEpoch)) {
               double secondsSoFar = totals.seconds + (System.nanoTime() - epochStart) / 1e9;
               Path ck = save(runDir.resolve("model_iteration" + globalStep + ".torch"), new Checkpoints.Position(epoch, step, globalStep),
