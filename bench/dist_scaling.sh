@@ -34,10 +34,14 @@ for what in $ONLY; do
     quickstart)
       QS=(config=quickstart/npid_fashion_mnist config.DATA.TRAIN.DATA_LIMIT="${QS_IMAGES:-7680}")
       run qs-1x2 1 2 256 "${QS[@]}" | tee "$OUT/qs-1x2.json"
-      run qs-2x1 2 1 128 "${QS[@]}" | tee "$OUT/qs-2x1.json" ;;
+      run qs-2x1 2 1 128 "${QS[@]}" | tee "$OUT/qs-2x1.json"
+      # the machine's own ceiling for two processes: two independent 1-thread runs at once, no communication
+      run qs-solo-a 1 1 128 "${QS[@]}" > "$OUT/qs-solo-a.json" & run qs-solo-b 1 1 128 "${QS[@]}" > "$OUT/qs-solo-b.json"; wait
+      cat "$OUT/qs-solo-a.json" "$OUT/qs-solo-b.json" ;;
     resnet50)
       RN=(config=pretrain/npid/npid_8gpu_resnet config.MACHINE.DEVICE=cpu config.DATA.TRAIN.DATA_SOURCES=[synthetic]
-          config.DATA.TRAIN.DATA_LIMIT="${RN_IMAGES:-64}" config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=256 config.DATA.TEST.DATA_SOURCES=[])
+          config.DATA.TRAIN.DATA_LIMIT="${RN_IMAGES:-64}" config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=256 config.DATA.TEST.DATA_SOURCES=[]
+          config.OPTIMIZER.param_schedulers.lr.name=constant)
       run rn50-1x2 1 2 16 "${RN[@]}" | tee "$OUT/rn50-1x2.json"
       run rn50-2x1 2 1 8 "${RN[@]}" | tee "$OUT/rn50-2x1.json" ;;
   esac
@@ -55,5 +59,8 @@ for model, a, b in (("quickstart", "qs-1x2", "qs-2x1"), ("resnet50", "rn50-1x2",
         summary[model] = {"img_per_s_1rank_x2threads": x["img_per_s"], "img_per_s_2ranks_x1thread": y["img_per_s"],
                           "ratio_2ranks_over_1rank": round(y["img_per_s"] / x["img_per_s"], 3),
                           "allreduce_share_2ranks": y["allreduce_share"]}
+a, b = load("qs-solo-a"), load("qs-solo-b")
+if a and b and "quickstart" in summary:
+    summary["quickstart"]["img_per_s_2_independent_1thread_processes"] = round(a["img_per_s"] + b["img_per_s"], 2)
 print(json.dumps({"dist_scaling": summary, "logs": out}))
 PY

@@ -204,6 +204,10 @@ public final class Trainer {
     out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads"
         + (comm.worldSize() > 1 ? String.format(Locale.ROOT, "; rank %d of %d (c10d Gloo), %d images per rank per step, %d globally",
             rank, comm.worldSize(), cfg.train().batchSize(), cfg.train().batchSize() * comm.worldSize()) : ""));
+    if (comm.worldSize() > 1 && !cfg.distributed().backend().equals("gloo")) {
+      out.println("[train] note: config.DISTRIBUTED.BACKEND=" + cfg.distributed().backend() + " is for GPUs; on the CPU the ranks"
+          + " talk through c10d's gloo backend (set BACKEND=gloo to silence this note)");
+    }
     if ((long) cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier() < 16) {
       out.println("[train] warning: convolutions with fewer than 16 channels: oneDNN has computed wrong input gradients"
           + " (even NaN) for such shapes on some CPUs; prefer MODEL.TRUNK.RESNETS.BASE_WIDTH >= 16");
