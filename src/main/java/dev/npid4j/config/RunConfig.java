@@ -37,6 +37,7 @@ public record RunConfig(
       List<String> datasetNames,
       List<String> dataPaths,
       List<String> labelSources,
+      List<String> labelPaths,
       String labelType,
       int batchSize,
       List<Object> transforms,
@@ -138,12 +139,12 @@ public record RunConfig(
   private static DataSplit split(ConfigTree t, String name) {
     String p = C + "DATA." + name + ".";
     List<String> sources = strings(t, p + "DATA_SOURCES");
-    Set<String> known = Set.of("fashion_mnist", "synthetic", "disk_folder");
+    Set<String> known = Set.of("fashion_mnist", "synthetic", "disk_folder", "disk_filelist");
     for (String s : sources) {
       if (!known.contains(s)) {
         String hint = Keys.closest(s, known);
         throw new ConfigError(p + "DATA_SOURCES: unknown data source '" + s + "'"
-            + (hint != null ? "; did you mean '" + hint + "'?" : "") + " (available: fashion_mnist, disk_folder, synthetic)");
+            + (hint != null ? "; did you mean '" + hint + "'?" : "") + " (available: fashion_mnist, disk_folder, disk_filelist, synthetic)");
       }
     }
     if (sources.size() > 1) {
@@ -158,7 +159,7 @@ public record RunConfig(
       throw new ConfigError(p + "DATA_LIMIT must be > 0 for the synthetic source (it is the number of images)");
     }
     return new DataSplit(name, sources, strings(t, p + "DATASET_NAMES"), strings(t, p + "DATA_PATHS"),
-        strings(t, p + "LABEL_SOURCES"), labelType, positive(t, p + "BATCHSIZE_PER_REPLICA"),
+        strings(t, p + "LABEL_SOURCES"), strings(t, p + "LABEL_PATHS"), labelType, positive(t, p + "BATCHSIZE_PER_REPLICA"),
         t.getList(p + "TRANSFORMS"), limit, t.getBool(p + "DROP_LAST"), positive(t, p + "DEFAULT_GRAY_IMG_SIZE"),
         nonNegative(t, p + "RANDOM_SYNTHETIC_LABELS"));
   }

@@ -4,6 +4,7 @@ import dev.npid4j.UserError;
 import dev.npid4j.config.RunConfig.DataSplit;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Opens the data set a config split names, resolving where its files live. */
 public final class Datasets {
@@ -24,13 +25,21 @@ public final class Datasets {
       case "synthetic" -> new SyntheticDataset((int) split.dataLimit(), channels, split.syntheticImageSize(),
           split.syntheticClasses(), seed + (split.name().equals("TRAIN") ? 0 : 7919));
       case "disk_folder" -> {
-        if (split.dataPaths().isEmpty()) {
-          throw new UserError(key + "DATA_PATHS: disk_folder needs the ImageFolder root (class sub-folders of images),"
-              + " e.g. " + key + "DATA_PATHS=[/data/imagenet/train]");
-        }
-        yield new DiskFolder(Path.of(split.dataPaths().get(0)), split.syntheticImageSize());
+        List<String> paths = paths(split, key, "the ImageFolder root (class sub-folders of images), e.g. " + key
+            + "DATA_PATHS=[/data/imagenet/train]");
+        yield ImageFiles.folder(Path.of(paths.get(0)), split.syntheticImageSize());
       }
-      default -> throw new UserError(key + "DATA_SOURCES: unknown source " + source);
+      case "disk_filelist" -> {
+        List<String> paths = paths(split, key, "a file list (.npy of image paths, or a text file of 'path [label]' lines),"
+            + " e.g. " + key + "DATA_PATHS=[/data/imagenet/train_images.npy]");
+        boolean labelled = split.labelSources().contains("disk_filelist");
+        if (labelled && paths.get(1).isEmpty()) {
+          throw new UserError(key + "LABEL_SOURCES has disk_filelist but " + key + "LABEL_PATHS is empty: give the .npy of labels");
+        }
+        yield FileLists.open(Path.of(paths.get(0)), labelled ? Path.of(paths.get(1)) : null, split.syntheticImageSize(),
+            key + "DATA_PATHS");
+      }
+      default -> throw new IllegalStateException("unvalidated data source " + source);
     };
     if (split.dataLimit() >= 0 && split.dataLimit() < ds.size()) {
       ds = new SubsetDataset(ds, (int) split.dataLimit(), 0);
@@ -39,6 +48,21 @@ public final class Datasets {
       throw new UserError(key + "DATA_LIMIT leaves no images in " + ds.describe());
     }
     return new ChannelAdapter(ds, channels);
+  }
+
+  /**
+   * [data path, label path or ""]: DATA_PATHS[0] and LABEL_PATHS[0], or, when DATA_PATHS is
+   * empty, DATASET_NAMES[0] looked up in the dataset catalog (VISSL's rule).
+   */
+  static List<String> paths(DataSplit split, String key, String what) {
+    if (!split.dataPaths().isEmpty()) {
+      return List.of(split.dataPaths().get(0), split.labelPaths().isEmpty() ? "" : split.labelPaths().get(0));
+    }
+    if (!split.datasetNames().isEmpty()) {
+      List<String> p = DatasetCatalog.paths(split.datasetNames().get(0), split.name(), System.getenv(), key);
+      return List.of(p.get(0), split.labelPaths().isEmpty() ? p.get(1) : split.labelPaths().get(0));
+    }
+    throw new UserError(key + "DATA_PATHS: " + split.sources().get(0) + " needs " + what + " (or DATASET_NAMES and a dataset catalog)");
   }
 
   static Path fashionMnistDir(DataSplit split, String key) {

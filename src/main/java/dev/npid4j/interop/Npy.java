@@ -8,10 +8,13 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -84,24 +87,71 @@ public final class Npy {
   private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([^']+)'");
   private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
 
+  /**
+   * A 1-d array of strings: NumPy's fixed-width unicode ({@code <U}n, UTF-32) or bytes
+   * ({@code |S}n, UTF-8), trailing NULs dropped, as {@code np.save(f, np.array(paths))} writes.
+   */
+  public static List<String> readStrings(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file)) {
+      ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
+      String header = header(b, file);
+      Matcher d = DESCR.matcher(header);
+      Matcher s = SHAPE.matcher(header);
+      if (!d.find() || !s.find()) {
+        throw new IOException(file + ": unreadable .npy header " + header.trim());
+      }
+      long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
+      int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+      String descr = d.group(1);
+      boolean unicode = descr.startsWith("<U");
+      if (!unicode && !descr.startsWith("|S")) {
+        throw new IOException(file + ": dtype " + descr + " is not a string array (expected <U or |S; an object array"
+            + " needs pickle: save it with np.save(f, np.array(paths, dtype=str)))");
+      }
+      int width = Integer.parseInt(descr.substring(2));
+      int bytesPer = unicode ? 4 * width : width;
+      List<String> out = new ArrayList<>(n);
+      byte[] item = new byte[bytesPer];
+      for (int i = 0; i < n; i++) {
+        b.get(item);
+        int len = bytesPer;
+        while (len > 0 && item[len - 1] == 0) {
+          len--;
+        }
+        if (unicode) {
+          len = (len + 3) / 4 * 4;
+          out.add(new String(item, 0, len, Charset.forName("UTF-32LE")));
+        } else {
+          out.add(new String(item, 0, len, StandardCharsets.UTF_8));
+        }
+      }
+      return out;
+    }
+  }
+
+  private static String header(ByteBuffer b, Path file) throws IOException {
+    byte[] magic = new byte[6];
+    b.get(magic);
+    if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
+      throw new IOException(file + " is not a .npy file");
+    }
+    int major = b.get();
+    b.get();
+    int headerLen = major == 1 ? (b.getShort() & 0xffff) : b.getInt();
+    byte[] h = new byte[headerLen];
+    b.get(h);
+    String header = new String(h, StandardCharsets.US_ASCII);
+    if (header.contains("'fortran_order': True")) {
+      throw new IOException(file + " is in Fortran order");
+    }
+    return header;
+  }
+
   /** Reads a float32/float64 (as float) or int64/int32 (as long) C-order .npy file. */
   public static Array read(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-      byte[] magic = new byte[6];
-      b.get(magic);
-      if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
-        throw new IOException(file + " is not a .npy file");
-      }
-      int major = b.get();
-      b.get();
-      int headerLen = major == 1 ? (b.getShort() & 0xffff) : b.getInt();
-      byte[] h = new byte[headerLen];
-      b.get(h);
-      String header = new String(h, StandardCharsets.US_ASCII);
-      if (header.contains("'fortran_order': True")) {
-        throw new IOException(file + " is in Fortran order");
-      }
+      String header = header(b, file);
       Matcher d = DESCR.matcher(header);
       Matcher s = SHAPE.matcher(header);
       if (!d.find() || !s.find()) {

@@ -15,24 +15,41 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
 /**
- * VISSL's {@code disk_folder}: torchvision's ImageFolder layout (one sub-folder per class,
- * classes sorted, files sorted within each class; label = class index). Images are decoded to
- * RGB with the JDK's ImageIO. As in VISSL, an image that cannot be read becomes a gray image
- * (value 128) under its index, and is counted.
+ * A data set of image files with optional class labels: VISSL's {@code disk_folder}
+ * ({@link #folder}: torchvision's ImageFolder layout, one sub-folder per class, classes sorted,
+ * files sorted within each class, label = class index) and {@code disk_filelist}
+ * ({@link #list}, see {@link FileLists}). Images are decoded to RGB with the JDK's ImageIO. As in
+ * VISSL, an image that cannot be read becomes a gray image (value 128) under its index, and is
+ * counted.
  */
-public final class DiskFolder implements Dataset {
+public final class ImageFiles implements Dataset {
   static final Set<String> EXTENSIONS = Set.of(".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp");
 
-  private final Path root;
+  private final String description;
   private final List<Path> files;
   private final int[] labels;
   private final List<String> classes;
   private final int grayFallbackSize;
   private final java.util.concurrent.ConcurrentSkipListSet<String> unreadable = new java.util.concurrent.ConcurrentSkipListSet<>();
 
-  public DiskFolder(Path root, int grayFallbackSize) {
-    this.root = root;
+  private ImageFiles(String description, List<Path> files, int[] labels, List<String> classes, int grayFallbackSize) {
+    this.description = description;
+    this.files = files;
+    this.labels = labels;
+    this.classes = classes;
     this.grayFallbackSize = grayFallbackSize;
+  }
+
+  /** Files with labels in [0, classes.size()) (or all -1 and no classes: unlabelled). */
+  public static ImageFiles list(String description, List<Path> files, int[] labels, List<String> classes, int grayFallbackSize) {
+    if (files.size() != labels.length) {
+      throw new IllegalArgumentException(files.size() + " files but " + labels.length + " labels");
+    }
+    return new ImageFiles(description, List.copyOf(files), labels.clone(), List.copyOf(classes), grayFallbackSize);
+  }
+
+  /** The ImageFolder layout under {@code root}. */
+  public static ImageFiles folder(Path root, int grayFallbackSize) {
     if (!Files.isDirectory(root)) {
       throw new UserError("disk_folder: " + root + " is not a folder (expected class sub-folders of images)");
     }
@@ -47,11 +64,11 @@ public final class DiskFolder implements Dataset {
     }
     List<Path> all = new ArrayList<>();
     List<Integer> lab = new ArrayList<>();
-    classes = new ArrayList<>();
+    List<String> classes = new ArrayList<>();
     for (int c = 0; c < classDirs.size(); c++) {
       classes.add(classDirs.get(c).getFileName().toString());
       try (Stream<Path> s = Files.walk(classDirs.get(c))) {
-        for (Path p : s.filter(Files::isRegularFile).filter(DiskFolder::isImageName).sorted().toList()) {
+        for (Path p : s.filter(Files::isRegularFile).filter(ImageFiles::isImageName).sorted().toList()) {
           all.add(p);
           lab.add(c);
         }
@@ -62,8 +79,8 @@ public final class DiskFolder implements Dataset {
     if (all.isEmpty()) {
       throw new UserError("disk_folder: no images (" + String.join(", ", EXTENSIONS.stream().sorted().toList()) + ") under " + root);
     }
-    files = all;
-    labels = lab.stream().mapToInt(Integer::intValue).toArray();
+    return new ImageFiles("disk_folder " + root + " (" + all.size() + " images, " + classes.size() + " classes)", all,
+        lab.stream().mapToInt(Integer::intValue).toArray(), classes, grayFallbackSize);
   }
 
   static boolean isImageName(Path p) {
@@ -134,6 +151,6 @@ public final class DiskFolder implements Dataset {
 
   @Override
   public String describe() {
-    return "disk_folder " + root + " (" + size() + " images, " + classes.size() + " classes)";
+    return description;
   }
 }

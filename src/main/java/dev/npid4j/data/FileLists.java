@@ -1,0 +1,142 @@
+package dev.npid4j.data;
+
+import dev.npid4j.UserError;
+import dev.npid4j.interop.Npy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/**
+ * VISSL's {@code disk_filelist}: the images of a split listed in a file instead of a folder tree.
+ *
+ * <ul>
+ *   <li>{@code .npy}: a 1-d string array of image paths (VISSL's format), with labels, when
+ *       LABEL_SOURCES holds disk_filelist, in a 1-d int array given by LABEL_PATHS.
+ *   <li>any other file: plain text, one image per line, {@code path} or {@code path label}
+ *       (whitespace-separated, the label an integer); blank lines and lines starting with # are
+ *       skipped.
+ * </ul>
+ *
+ * Relative paths are resolved against the list file's folder. Labels are class indices; the
+ * classes are 0..max label.
+ */
+public final class FileLists {
+  private FileLists() {}
+
+  /**
+   * @param list the list file
+   * @param labelFile a .npy of labels, or null
+   * @param where the config key that named the list (for messages)
+   */
+  public static ImageFiles open(Path list, Path labelFile, int grayFallbackSize, String where) {
+    if (!Files.isRegularFile(list)) {
+      throw new UserError(where + ": the file list " + list + " does not exist");
+    }
+    List<Path> files = new ArrayList<>();
+    int[] labels;
+    try {
+      if (list.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+        for (String p : Npy.readStrings(list)) {
+          files.add(resolve(list, p));
+        }
+        labels = new int[files.size()];
+        Arrays.fill(labels, -1);
+      } else {
+        List<Integer> lab = new ArrayList<>();
+        int lineNo = 0;
+        for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+          lineNo++;
+          String t = line.strip();
+          if (t.isEmpty() || t.startsWith("#")) {
+            continue;
+          }
+          String[] parts = t.split("\\s+");
+          if (parts.length > 2) {
+            throw new UserError(where + ": " + list + " line " + lineNo + " has " + parts.length
+                + " fields; expected 'path' or 'path label' (a path with spaces needs the .npy format)");
+          }
+          files.add(resolve(list, parts[0]));
+          lab.add(parts.length == 2 ? parseLabel(parts[1], list, lineNo, where) : -1);
+        }
+        labels = lab.stream().mapToInt(Integer::intValue).toArray();
+        boolean some = lab.stream().anyMatch(x -> x >= 0);
+        boolean all = lab.stream().allMatch(x -> x >= 0);
+        if (some && !all) {
+          throw new UserError(where + ": " + list + " gives a label on some lines only; give one on every line or on none");
+        }
+      }
+    } catch (IOException e) {
+      throw new UserError(where + ": cannot read the file list " + list + ": " + e.getMessage());
+    }
+    if (files.isEmpty()) {
+      throw new UserError(where + ": the file list " + list + " holds no images");
+    }
+    if (labelFile != null) {
+      labels = readLabels(labelFile, files.size(), where);
+    }
+    List<String> classes = new ArrayList<>();
+    if (labels.length > 0 && labels[0] >= 0) {
+      int max = Arrays.stream(labels).max().orElse(-1);
+      for (int c = 0; c <= max; c++) {
+        classes.add(Integer.toString(c));
+      }
+    }
+    TreeSet<Integer> distinct = new TreeSet<>();
+    for (int l : labels) {
+      distinct.add(l);
+    }
+    String what = classes.isEmpty() ? "unlabelled" : distinct.size() + " labels";
+    return ImageFiles.list("disk_filelist " + list + " (" + files.size() + " images, " + what + ")", files, labels, classes,
+        grayFallbackSize);
+  }
+
+  private static int[] readLabels(Path labelFile, int count, String where) {
+    if (!Files.isRegularFile(labelFile)) {
+      throw new UserError(where + ": the label file " + labelFile + " does not exist");
+    }
+    Npy.Array a;
+    try {
+      a = Npy.read(labelFile);
+    } catch (IOException e) {
+      throw new UserError(where + ": cannot read the labels " + labelFile + ": " + e.getMessage());
+    }
+    if (a.longs() == null) {
+      throw new UserError(where + ": " + labelFile + " must hold integer labels (int64 or int32), not floats");
+    }
+    if (a.longs().length != count) {
+      throw new UserError(where + ": " + labelFile + " has " + a.longs().length + " labels for " + count + " images");
+    }
+    int[] out = new int[count];
+    for (int i = 0; i < count; i++) {
+      long l = a.longs()[i];
+      if (l < 0 || l > Integer.MAX_VALUE) {
+        throw new UserError(where + ": " + labelFile + " label " + i + " is " + l + "; labels are class indices >= 0");
+      }
+      out[i] = (int) l;
+    }
+    return out;
+  }
+
+  private static int parseLabel(String s, Path list, int lineNo, String where) {
+    try {
+      int l = Integer.parseInt(s);
+      if (l < 0) {
+        throw new NumberFormatException();
+      }
+      return l;
+    } catch (NumberFormatException e) {
+      throw new UserError(where + ": " + list + " line " + lineNo + ": label '" + s + "' is not a class index (an integer >= 0)");
+    }
+  }
+
+  private static Path resolve(Path list, String p) {
+    Path path = Path.of(p);
+    return path.isAbsolute() ? path : list.toAbsolutePath().getParent().resolve(path).normalize();
+  }
+}
