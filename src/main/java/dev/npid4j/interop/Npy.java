@@ -147,7 +147,7 @@ public final class Npy {
     return header;
   }
 
-  /** Reads a float32/float64 (as float) or int64/int32 (as long) C-order .npy file. */
+  /** Reads a float32/float64/uint8 (as float) or int64/int32 (as long) C-order .npy file. */
   public static Array read(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
@@ -163,6 +163,13 @@ public final class Npy {
         case "<f4" -> {
           float[] f = new float[n];
           b.asFloatBuffer().get(f);
+          return new Array(shape, f, null);
+        }
+        case "|u1" -> {
+          float[] f = new float[n];
+          for (int i = 0; i < n; i++) {
+            f[i] = b.get() & 0xff;
+          }
           return new Array(shape, f, null);
         }
         case "<f8" -> {
@@ -184,7 +191,7 @@ public final class Npy {
           }
           return new Array(shape, null, l);
         }
-        default -> throw new IOException(file + ": dtype " + d.group(1) + " is not supported (float32, float64, int64, int32)");
+        default -> throw new IOException(file + ": dtype " + d.group(1) + " is not supported (float32, float64, uint8, int64, int32)");
       }
     }
   }

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
  */
 public final class Transforms implements Transform {
   private static final Map<String, Set<String>> PARAMS = Map.of(
+      "GaussianBlur", Set.of("kernel_size", "sigma"),
       "RandomResizedCrop", Set.of("size", "scale", "ratio", "interpolation"),
       "Resize", Set.of("size", "interpolation"),
       "CenterCrop", Set.of("size"),
@@ -97,6 +98,18 @@ public final class Transforms implements Transform {
           yield new Geometry.CenterCrop(hw[0], hw[1]);
         }
         case "RandomHorizontalFlip" -> new Geometry.RandomHorizontalFlip(p.probability("p", 0.5));
+        case "GaussianBlur" -> {
+          int[] k = p.size("kernel_size", null); // torchvision: [kx, ky]
+          if (k[0] % 2 == 0 || k[1] % 2 == 0) {
+            throw new ConfigError(p.at + ": kernel_size must be odd, got " + raw.get("kernel_size"));
+          }
+          double[] sigma = raw.get("sigma") instanceof Number n ? new double[] {n.doubleValue(), n.doubleValue()}
+              : p.range("sigma", new double[] {0.1, 2.0});
+          if (sigma[0] <= 0 || sigma[0] > sigma[1]) {
+            throw new ConfigError(p.at + ": sigma must be positive, and min <= max");
+          }
+          yield new Blur.GaussianBlur(k[0], k[1], sigma[0], sigma[1]);
+        }
         case "RandomGrayscale" -> new Color.RandomGrayscale(p.probability("p", 0.1));
         case "ColorJitter" -> new Color.ColorJitter(p.jitter("brightness", 1), p.jitter("contrast", 1),
             p.jitter("saturation", 1), p.hue());
