@@ -18,7 +18,7 @@ import javax.imageio.ImageIO;
  * A data set of image files with optional class labels: VISSL's {@code disk_folder}
  * ({@link #folder}: torchvision's ImageFolder layout, one sub-folder per class, classes sorted,
  * files sorted within each class, label = class index) and {@code disk_filelist}
- * ({@link #list}, see {@link FileLists}). Images are decoded to RGB with the JDK's ImageIO. As in
+ * ({@link #list}, see {@link FileLists}). Images are decoded to RGB as Pillow does ({@link ImageDecoder}). As in
  * VISSL, an image that cannot be read becomes a gray image (value 128) under its index, and is
  * counted.
  */
@@ -96,12 +96,7 @@ public final class ImageFiles implements Dataset {
 
   @Override
   public Image image(int index) {
-    BufferedImage img = null;
-    try {
-      img = ImageIO.read(files.get(index).toFile());
-    } catch (IOException | RuntimeException e) {
-      img = null;
-    }
+    Image img = ImageDecoder.decode(files.get(index));
     if (img == null) {
       if (unreadable.add(files.get(index).toString()) && unreadable.size() <= 5) {
         System.err.println("npid4j: warning: cannot decode " + files.get(index) + "; using a gray image (VISSL's rule)");
@@ -110,18 +105,7 @@ public final class ImageFiles implements Dataset {
       Arrays.fill(gray, 128f);
       return new Image(3, grayFallbackSize, grayFallbackSize, gray, false);
     }
-    int w = img.getWidth();
-    int h = img.getHeight();
-    int[] argb = img.getRGB(0, 0, w, h, null, 0, w); // any colour model to sRGB, alpha dropped
-    int plane = w * h;
-    float[] out = new float[3 * plane];
-    for (int i = 0; i < plane; i++) {
-      int p = argb[i];
-      out[i] = (p >> 16) & 0xff;
-      out[plane + i] = (p >> 8) & 0xff;
-      out[2 * plane + i] = p & 0xff;
-    }
-    return new Image(3, h, w, out, false);
+    return img;
   }
 
   @Override

@@ -1,0 +1,86 @@
+package dev.npid4j.data;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+
+/**
+ * Any JPEG / PNG (and what else ImageIO reads) to 0..255 RGB, the way Pillow's
+ * {@code Image.open(f).convert("RGB")} does it, which is what VISSL's loader sees:
+ * <ul>
+ *   <li>grayscale (with or without alpha): the gray value in all three channels. Java's getRGB
+ *       would treat the gray as linear light and brighten it (128 becomes 186);
+ *   <li>16-bit samples: scaled to 8 bits (x / 257, rounded). Pillow clips its 32-bit "I" image at
+ *       255 instead, which whitens a 16-bit PNG; npid4j keeps the picture;
+ *   <li>CMYK JPEG: Pillow's plain conversion R = 255 - C - K (no colour management);
+ *   <li>alpha is dropped, not composited (convert("RGB")); palettes are looked up.
+ * </ul>
+ */
+final class ImageDecoder {
+  private ImageDecoder() {}
+
+  /** The image as 3 x H x W floats in 0..255, or null when it cannot be decoded. */
+  static Image decode(Path file) {
+    BufferedImage img;
+    try {
+      img = ImageIO.read(file.toFile());
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    if (img == null) {
+      return null;
+    }
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int plane = w * h;
+    float[] out = new float[3 * plane];
+    Raster raster = img.getRaster();
+    int colorSpace = img.getColorModel().getColorSpace().getType();
+    boolean indexed = img.getColorModel() instanceof IndexColorModel;
+    boolean sixteen = raster.getTransferType() == DataBuffer.TYPE_USHORT;
+    if (!indexed && colorSpace == ColorSpace.TYPE_GRAY) {
+      int[] g = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+      for (int i = 0; i < plane; i++) {
+        float v = sixteen ? Math.round(g[i] / 257.0f) : g[i];
+        out[i] = v;
+        out[plane + i] = v;
+        out[2 * plane + i] = v;
+      }
+      return new Image(3, h, w, out, false);
+    }
+    if (!indexed && colorSpace == ColorSpace.TYPE_CMYK && raster.getNumBands() >= 4) {
+      int[] c = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+      int[] m = raster.getSamples(0, 0, w, h, 1, (int[]) null);
+      int[] y = raster.getSamples(0, 0, w, h, 2, (int[]) null);
+      int[] k = raster.getSamples(0, 0, w, h, 3, (int[]) null);
+      for (int i = 0; i < plane; i++) {
+        out[i] = Math.max(0, 255 - c[i] - k[i]);
+        out[plane + i] = Math.max(0, 255 - m[i] - k[i]);
+        out[2 * plane + i] = Math.max(0, 255 - y[i] - k[i]);
+      }
+      return new Image(3, h, w, out, false);
+    }
+    if (!indexed && sixteen && colorSpace == ColorSpace.TYPE_RGB && raster.getNumBands() >= 3) {
+      for (int b = 0; b < 3; b++) {
+        int[] s = raster.getSamples(0, 0, w, h, b, (int[]) null);
+        for (int i = 0; i < plane; i++) {
+          out[b * plane + i] = Math.round(s[i] / 257.0f);
+        }
+      }
+      return new Image(3, h, w, out, false);
+    }
+    int[] argb = img.getRGB(0, 0, w, h, null, 0, w); // 8-bit sRGB and palettes: exact; alpha dropped
+    for (int i = 0; i < plane; i++) {
+      int p = argb[i];
+      out[i] = (p >> 16) & 0xff;
+      out[plane + i] = (p >> 8) & 0xff;
+      out[2 * plane + i] = p & 0xff;
+    }
+    return new Image(3, h, w, out, false);
+  }
+}
