@@ -3,13 +3,13 @@
 # JSON lines, then a table of speedups (npid4j / PyTorch; above 1 means npid4j is faster) and one
 # JSON summary line. Needs Debian's python3-torch and python3-torchvision.
 #   bench/compare.sh                  # everything (about 15 minutes on 2 cores)
-#   ONLY="loss knn" bench/compare.sh  # a subset: train loss epoch knn
+#   ONLY="loss knn" bench/compare.sh  # a subset: train loss epoch knn data
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PY="${NPID4J_PYTHON:-/usr/bin/python3}"
 NJ="$ROOT/bin/npid4j"
 T="${THREADS:-2}"
-ONLY="${ONLY:-train loss epoch knn}"
+ONLY="${ONLY:-train loss epoch knn data}"
 EPOCH_IMAGES="${EPOCH_IMAGES:-60000}"
 OUT="${OUT:-$(mktemp -d /tmp/npid4j-compare.XXXXXX)}"
 mkdir -p "$OUT"
@@ -52,10 +52,15 @@ for what in $ONLY; do
       steps=$(( (EPOCH_IMAGES + 127) / 128 ))
       pair quickstart_epoch train config=quickstart/npid_fashion_mnist --steps "$steps" --warmup 1 \
         -- npid_epoch.py --limit "$EPOCH_IMAGES" --workers 2 ;;
+    data)
+      JPEGS="${JPEGS:-/tmp/npid4j-jpegs}"
+      [ -d "$JPEGS" ] || (cd "$ROOT/bench" && "$PY" data_pipeline.py --make-jpegs "$JPEGS") >&2
+      pair data data config=pretrain/npid/npid_8gpu_resnet config.MACHINE.DEVICE=cpu "config.DATA.TRAIN.DATA_PATHS=[$JPEGS]" \
+        --images "${DATA_IMAGES:-800}" -- data_pipeline.py --root "$JPEGS" --images "${DATA_IMAGES:-800}" ;;
     knn)
       pair knn knn --train 60000 --test 10000 --dim 128 --k 200 \
         -- knn.py --train 60000 --test 10000 --dim 128 --k 200 ;;
-    *) echo "compare.sh: unknown benchmark '$what' (train loss epoch knn)" >&2; exit 2 ;;
+    *) echo "compare.sh: unknown benchmark '$what' (train loss epoch knn data)" >&2; exit 2 ;;
   esac
 done
 

@@ -269,7 +269,8 @@ final class BenchCommand implements Runnable {
   }
 
   @Command(name = "data", mixinStandardHelpOptions = true,
-      description = {"Decoding and the training transforms of a config through the background loader (no model).",
+      description = {"Decoding and the training transforms of a config through the background loader (no model),",
+          "with --threads loader threads (the config's NUM_DATALOADER_WORKERS is not used here).",
           "Example: npid4j bench data config=quickstart/npid_fashion_mnist --images 20000"})
   static final class Data extends Base {
     @Parameters(arity = "1..*", paramLabel = "ARG", description = "config=NAME and overrides, as for train.")
@@ -287,7 +288,7 @@ final class BenchCommand implements Runnable {
       int[] order = Arrays.copyOf(new EpochSampler(data.size(), cfg.seed(), 0, 1, true).indices(0), n);
       long t0 = System.nanoTime();
       long seen = 0;
-      try (BatchLoader loader = new BatchLoader(data, t, cfg.train().batchSize(), false, cfg.numWorkers(), cfg.seed())) {
+      try (BatchLoader loader = new BatchLoader(data, t, cfg.train().batchSize(), false, threads, cfg.seed())) {
         Iterator<Batch> it = loader.epoch(0, order, 0);
         while (it.hasNext()) {
           seen += it.next().size();
@@ -298,7 +299,7 @@ final class BenchCommand implements Runnable {
       f.put("bench", "data");
       f.put("experiment", cfg.experiment());
       f.put("images", seen);
-      f.put("workers", cfg.numWorkers());
+      f.put("workers", threads);
       f.put("seconds", seconds);
       f.put("img_per_s", seen / seconds);
       return emit(f);

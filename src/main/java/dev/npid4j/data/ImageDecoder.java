@@ -7,7 +7,10 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Any JPEG / PNG (and what else ImageIO reads) to 0..255 RGB, the way Pillow's
@@ -18,20 +21,45 @@ import javax.imageio.ImageIO;
  *   <li>16-bit samples: scaled to 8 bits (x / 257, rounded). Pillow clips its 32-bit "I" image at
  *       255 instead, which whitens a 16-bit PNG; npid4j keeps the picture;
  *   <li>CMYK JPEG: Pillow's plain conversion R = 255 - C - K (no colour management);
- *   <li>alpha is dropped, not composited (convert("RGB")); palettes are looked up.
+ *   <li>alpha is dropped, not composited (convert("RGB")); palettes are looked up;
+ *   <li>a truncated file is unreadable (Pillow raises), not half an image.
  * </ul>
  */
 final class ImageDecoder {
   private ImageDecoder() {}
 
-  /** The image as 3 x H x W floats in 0..255, or null when it cannot be decoded. */
-  static Image decode(Path file) {
-    BufferedImage img;
-    try {
-      img = ImageIO.read(file.toFile());
+  /**
+   * ImageIO's decode, refusing what Pillow refuses: a reader warning (a truncated JPEG, which
+   * ImageIO would hand back with its missing part filled) makes the file unreadable, as
+   * Pillow's "image file is truncated" does for VISSL's loader.
+   */
+  private static BufferedImage read(Path file) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      if (in == null) {
+        return null;
+      }
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        return null;
+      }
+      ImageReader reader = readers.next();
+      try {
+        boolean[] warned = {false};
+        reader.addIIOReadWarningListener((source, warning) -> warned[0] = true);
+        reader.setInput(in, true, true);
+        BufferedImage img = reader.read(0);
+        return warned[0] ? null : img;
+      } finally {
+        reader.dispose();
+      }
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /** The image as 3 x H x W floats in 0..255, or null when it cannot be decoded. */
+  static Image decode(Path file) {
+    BufferedImage img = read(file);
     if (img == null) {
       return null;
     }

@@ -63,6 +63,8 @@ public final class Trainer {
   /** Rank 0 alone writes the run directory (checkpoints, metrics, report, kNN); every rank trains. */
   private final boolean lead;
   private ModelSync sync;
+  /** Unreadable images already announced (the list is announced again only when it grows). */
+  private int reportedUnreadable;
   /** The stop request every rank agreed on at the last step (null: go on). */
   private String agreedStop;
   private StepListener listener = (epoch, step, loss) -> {};
@@ -390,6 +392,9 @@ public final class Trainer {
           if (!bad.isEmpty() && lead) {
             rec.put("unreadable_images", bad.size());
             AtomicFiles.writeString(runDir.resolve("unreadable_images.txt"), String.join("\n", bad) + "\n");
+          }
+          if (bad.size() > reportedUnreadable && lead) {
+            reportedUnreadable = bad.size();
             out.println("[train] " + bad.size() + " image(s) could not be decoded and were replaced by gray images (VISSL's rule);"
                 + " listed in " + runDir.resolve("unreadable_images.txt"));
           }

@@ -44,6 +44,17 @@ class DecodeTest {
     assertThat(largestDifference(name)).as(name).isLessThanOrEqualTo(8f);
   }
 
+  /** Pillow refuses a truncated JPEG ("image file is truncated"); so does npid4j (ImageIO would fill the rest). */
+  @org.junit.jupiter.api.Test
+  void truncatedJpegIsUnreadable(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    byte[] whole = java.nio.file.Files.readAllBytes(resource("rgb.jpg"));
+    Path cut = dir.resolve("cut.jpg");
+    java.nio.file.Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
+    ImageFiles ds = ImageFiles.list("t", List.of(cut), new int[] {-1}, List.of(), 8);
+    assertThat(ds.image(0).get(0, 0, 0)).isEqualTo(128f);
+    assertThat(ds.unreadable()).hasSize(1);
+  }
+
   private static float largestDifference(String name) throws Exception {
     Image ours = decode(name);
     Npy.Array ref = Npy.read(resource(name + ".rgb.npy"));
