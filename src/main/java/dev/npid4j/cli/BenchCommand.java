@@ -259,7 +259,7 @@ final class BenchCommand implements Runnable {
       Map<String, Object> f = new LinkedHashMap<>();
       f.put("bench", "train");
       f.put("experiment", cfg.experiment());
-      f.put("model", "resnet" + cfg.model().trunk().depth());
+      f.put("model", cfg.model().trunkName().equals("resnet") ? "resnet" + cfg.model().trunk().depth() : cfg.model().trunkName());
       f.put("batch", batch);
       f.put("steps_timed", steps - warmup);
       f.put("seconds_per_step", seconds / (steps - warmup));

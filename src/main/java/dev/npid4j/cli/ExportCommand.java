@@ -52,6 +52,10 @@ final class ExportCommand implements Callable<Integer> {
     }
     RunConfig cfg = RunConfig.fromArgs(List.of("config=" + config.toAbsolutePath(),
         "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + file.toAbsolutePath()));
+    if (format.equals("torchvision") && !cfg.model().trunkName().equals("resnet")) {
+      throw new UserError("--format torchvision: torchvision has no " + cfg.model().trunkName()
+          + " (BVLC AlexNet is not torchvision's AlexNet); use --format vissl");
+    }
     EvalSettings ev = EvalSettings.from(cfg.tree());
     TrainedModel m = TrainedModel.open(cfg, ev, false, System.out);
     Object value;

@@ -79,8 +79,9 @@ public record EvalSettings(
         || op.isEmpty() || !(op.get(0) instanceof String opName)) {
       throw new ConfigError(at + shape + ConfigTree.describe(entry));
     }
-    if (!dev.npid4j.model.ResNet.FEATURE_LAYERS.contains(layer)) {
-      throw new ConfigError(at + ": unknown layer '" + layer + "'; known: " + dev.npid4j.model.ResNet.FEATURE_LAYERS);
+    if (!dev.npid4j.model.ResNet.FEATURE_LAYERS.contains(layer) && !dev.npid4j.model.AlexNetBvlc.FEATURE_LAYERS.contains(layer)) {
+      throw new ConfigError(at + ": unknown layer '" + layer + "'; known: " + dev.npid4j.model.ResNet.FEATURE_LAYERS + " (resnet), "
+          + dev.npid4j.model.AlexNetBvlc.FEATURE_LAYERS + " (alexnet_bvlc)");
     }
     if (opName.equals("Identity")) {
       return PooledLayer.identity(layer);

@@ -50,7 +50,8 @@ public record RunConfig(
     }
   }
 
-  public record ModelConfig(ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier) {
+  /** @param trunkName MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels */
+  public record ModelConfig(String trunkName, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier) {
     public int embeddingDim() {
       return heads.isEmpty() ? trunk.outputDim() : heads.get(heads.size() - 1).outputDim();
     }
@@ -167,8 +168,8 @@ public record RunConfig(
   private static ModelConfig model(ConfigTree t) {
     String m = C + "MODEL.";
     String trunkName = t.getString(m + "TRUNK.NAME");
-    if (!"resnet".equals(trunkName)) {
-      throw new ConfigError(m + "TRUNK.NAME: trunk '" + trunkName + "' is not available; npid4j builds 'resnet' (ResNet/ResNeXt)");
+    if (!dev.npid4j.model.Trunk.NAMES.contains(trunkName)) {
+      throw new ConfigError(m + "TRUNK.NAME: trunk '" + trunkName + "' is not available; npid4j builds " + dev.npid4j.model.Trunk.NAMES);
     }
     String r = m + "TRUNK.RESNETS.";
     String inputType = t.getString(m + "INPUT_TYPE");
@@ -189,7 +190,10 @@ public record RunConfig(
       throw new ConfigError(m + "AMP_PARAMS.USE_AMP: mixed precision is not available in npid4j yet; set it to false");
     }
     List<MlpHeadSpec> heads = heads(t, m + "HEAD.");
-    return new ModelConfig(trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"));
+    if (trunkName.equals("alexnet_bvlc") && heads.isEmpty()) {
+      throw new ConfigError(m + "HEAD.PARAMS: alexnet_bvlc needs a head (its feature width depends on the image size)");
+    }
+    return new ModelConfig(trunkName, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"));
   }
 
   private static final List<String> MLP_KEYS = List.of("dims", "use_bn", "use_relu", "use_dropout", "use_bias", "skip_last_layer_relu_bn");

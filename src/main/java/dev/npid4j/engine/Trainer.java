@@ -109,6 +109,9 @@ public final class Trainer {
   /** "ResNet-18 (cifar stem, width 16) + mlp [[128, 128]]": for the log and the report. */
   private String modelDescription() {
     var m = cfg.model();
+    if (m.trunkName().equals("alexnet_bvlc")) {
+      return "AlexNet (BVLC, VISSL's alexnet_bvlc) + mlp " + m.heads().stream().map(MlpHeadSpec::dims).toList();
+    }
     return String.format(Locale.ROOT, "ResNet-%d (%s stem, width %d) + mlp %s", m.trunk().depth(), m.trunk().stem(),
         m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList());
   }
@@ -210,12 +213,12 @@ public final class Trainer {
       out.println("[train] note: config.DISTRIBUTED.BACKEND=" + cfg.distributed().backend() + " is for GPUs; on the CPU the ranks"
           + " talk through c10d's gloo backend (set BACKEND=gloo to silence this note)");
     }
-    if ((long) cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier() < 16) {
+    if (cfg.model().trunkName().equals("resnet") && (long) cfg.model().trunk().baseWidth() * cfg.model().trunk().widthMultiplier() < 16) {
       out.println("[train] warning: convolutions with fewer than 16 channels: oneDNN has computed wrong input gradients"
           + " (even NaN) for such shapes on some CPUs; prefer MODEL.TRUNK.RESNETS.BASE_WIDTH >= 16");
     }
     Torch.manualSeed(cfg.seed());
-    NpidModel model = new NpidModel(cfg.model().trunk(), cfg.model().heads());
+    NpidModel model = new NpidModel(cfg.model().trunkName(), cfg.model().trunk(), cfg.model().heads());
     scaleHeads(model, cfg.model().headParamsMultiplier());
     model.train(true);
     out.println(String.format(Locale.ROOT, "[train] model %s: %,d parameters", modelDescription(), StateDict.parameterCount(model)));

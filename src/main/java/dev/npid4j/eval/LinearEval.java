@@ -9,7 +9,7 @@ import dev.npid4j.data.Dataset;
 import dev.npid4j.data.EpochSampler;
 import dev.npid4j.data.transform.Transform;
 import dev.npid4j.engine.Features;
-import dev.npid4j.model.ResNet;
+import dev.npid4j.model.Trunk;
 import dev.npid4j.optim.LrSchedule;
 import dev.npid4j.optim.ParamGroups;
 import dev.npid4j.optim.Sgd;
@@ -41,12 +41,12 @@ public final class LinearEval {
   /** Accuracy of each head on the test split after one epoch. */
   public record EpochResult(int epoch, double lr, double loss, List<double[]> top1Top5) {}
 
-  private final ResNet trunk;
+  private final Trunk trunk;
   private final List<PooledLayer> layers;
   private final List<HeadSpec> specs;
   private final Heads heads;
 
-  public LinearEval(ResNet trunk, List<PooledLayer> layers, List<HeadSpec> specs, double bnEps, double bnMomentum) {
+  public LinearEval(Trunk trunk, List<PooledLayer> layers, List<HeadSpec> specs, double bnEps, double bnMomentum) {
     if (layers.size() != specs.size()) {
       throw new ConfigError("config.MODEL.HEAD.PARAMS has " + specs.size() + " heads but"
           + " config.MODEL.FEATURE_EVAL_SETTINGS.LINEAR_EVAL_FEAT_POOL_OPS_MAP names " + layers.size() + " layers: one head per layer");

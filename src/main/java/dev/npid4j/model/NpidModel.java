@@ -11,17 +11,22 @@ import org.bytedeco.pytorch.Tensor;
  * The output is the raw head output: normalisation happens inside the loss.
  */
 public final class NpidModel extends Module {
-  private final ResNet trunk;
+  private final Trunk trunk;
   private final List<MlpHead> heads = new ArrayList<>();
   private final Module headList; // kept reachable: see MlpHead#clf
 
   public NpidModel(ResNetSpec trunkSpec, List<MlpHeadSpec> headSpecs) {
-    trunk = register_module("trunk", new ResNet(trunkSpec));
+    this("resnet", trunkSpec, headSpecs);
+  }
+
+  /** {@code trunkName}: MODEL.TRUNK.NAME ({@link Trunk#NAMES}); AlexNet takes only the input channels of the spec. */
+  public NpidModel(String trunkName, ResNetSpec trunkSpec, List<MlpHeadSpec> headSpecs) {
+    trunk = register_module("trunk", Trunk.of(trunkName, trunkSpec));
     headList = register_module("heads", new Module());
     int dim = trunk.outputDim();
     for (int i = 0; i < headSpecs.size(); i++) {
       MlpHeadSpec h = headSpecs.get(i);
-      if (h.inputDim() != dim) {
+      if (dim >= 0 && h.inputDim() != dim) {
         throw new IllegalArgumentException("head " + i + " expects input dim " + h.inputDim()
             + " but the trunk/previous head gives " + dim + " (MODEL.HEAD.PARAMS dims[0] must be " + dim + ")");
       }
@@ -30,7 +35,7 @@ public final class NpidModel extends Module {
     }
   }
 
-  public ResNet trunk() {
+  public Trunk trunk() {
     return trunk;
   }
 
@@ -39,7 +44,14 @@ public final class NpidModel extends Module {
   }
 
   public Tensor forward(Tensor images) {
-    return forwardHeads(trunk.forward(images));
+    Tensor features = trunk.forward(images);
+    if (!heads.isEmpty() && features.size(1) != heads.get(0).spec().inputDim()) {
+      // AlexNet's width depends on the image size: say so instead of libtorch's matrix-shape error
+      throw new IllegalArgumentException("the trunk gives " + features.size(1) + "-d features for " + images.size(2) + "x"
+          + images.size(3) + " images but the head expects " + heads.get(0).spec().inputDim()
+          + " (MODEL.HEAD.PARAMS dims[0]; alexnet_bvlc: 9216 at 227x227, 6400 at 224x224)");
+    }
+    return forwardHeads(features);
   }
 
   public Tensor forwardHeads(Tensor features) {

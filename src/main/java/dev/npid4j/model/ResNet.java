@@ -18,7 +18,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Init is PyTorch's module default (conv: kaiming-uniform a=sqrt(5); BN: 1/0), which is what
  * VISSL ends up with because it rebuilds conv1, bn1 and layer1-4 after torchvision's init.
  */
-public final class ResNet extends Module {
+public final class ResNet extends Trunk {
   private final ResNetSpec spec;
   private final Conv2dImpl conv1;
   private final Module bn1;
@@ -50,11 +50,13 @@ public final class ResNet extends Module {
     return spec;
   }
 
+  @Override
   public int outputDim() {
     return spec.outputDim();
   }
 
   /** Image batch N x C x H x W to res5avg features N x outputDim. */
+  @Override
   public Tensor forward(Tensor x) {
     return torch.flatten(forwardLayers(x, RES5AVG).get("res5avg"), 1, -1);
   }
@@ -64,11 +66,17 @@ public final class ResNet extends Module {
   /** VISSL's names of the trunk's feature layers, in forward order. */
   public static final List<String> FEATURE_LAYERS = List.of("conv1", "res2", "res3", "res4", "res5", "res5avg");
 
+  @Override
+  public List<String> featureLayers() {
+    return FEATURE_LAYERS;
+  }
+
   /**
    * The outputs of the named layers ({@link #FEATURE_LAYERS}: conv1 after its ReLU, res2..res5
    * the outputs of layer1..layer4, res5avg the global average pool, N x C x 1 x 1), stopping
    * after the last one asked for.
    */
+  @Override
   public java.util.Map<String, Tensor> forwardLayers(Tensor x, java.util.Collection<String> names) {
     for (String n : names) {
       if (!FEATURE_LAYERS.contains(n)) {
