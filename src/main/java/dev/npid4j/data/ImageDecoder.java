@@ -3,6 +3,8 @@ package dev.npid4j.data;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
@@ -99,6 +101,19 @@ final class ImageDecoder {
         for (int i = 0; i < plane; i++) {
           out[b * plane + i] = Math.round(s[i] / 257.0f);
         }
+      }
+      return new Image(3, h, w, out, false);
+    }
+    if (img.getType() == BufferedImage.TYPE_3BYTE_BGR && raster.getDataBuffer() instanceof DataBufferByte bytes
+        && raster.getSampleModel() instanceof PixelInterleavedSampleModel sm && sm.getPixelStride() == 3
+        && sm.getScanlineStride() == 3 * w && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0) {
+      // what ImageIO gives for a colour JPEG: read the BGR bytes directly (getRGB goes through the colour model pixel by pixel)
+      byte[] bgr = bytes.getData();
+      int[] offsets = sm.getBandOffsets();
+      for (int i = 0, o = 0; i < plane; i++, o += 3) {
+        out[i] = bgr[o + offsets[0]] & 0xff;
+        out[plane + i] = bgr[o + offsets[1]] & 0xff;
+        out[2 * plane + i] = bgr[o + offsets[2]] & 0xff;
       }
       return new Image(3, h, w, out, false);
     }

@@ -101,35 +101,38 @@ public final class ModelSync implements AutoCloseable {
   public void averageGradients() {
     long start = System.nanoTime();
     try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-      for (int i = 0; i < buckets.size(); i++) {
-        long off = 0;
-        for (Tensor p : buckets.get(i)) {
-          Tensor grad = p.grad();
-          Tensor slot = flats.get(i).narrow(0, off, p.numel());
-          if (grad.defined()) {
-            slot.copy_(grad.reshape(-1));
-          } else {
-            slot.zero_();
-          }
-          off += p.numel();
+      forEachSlot((p, grad, slot) -> {
+        if (grad.defined()) {
+          slot.copy_(grad.reshape(-1));
+        } else {
+          slot.zero_();
         }
-      }
+      });
       comm.allReduceMean(flats);
-      for (int i = 0; i < buckets.size(); i++) {
-        long off = 0;
-        for (Tensor p : buckets.get(i)) {
-          Tensor grad = p.grad();
-          Tensor slot = flats.get(i).narrow(0, off, p.numel());
-          if (grad.defined()) {
-            grad.copy_(slot.view_as(grad));
-          } else {
-            p.mutable_grad().put(slot.view_as(p).clone());
-          }
-          off += p.numel();
+      forEachSlot((p, grad, slot) -> {
+        if (grad.defined()) {
+          grad.copy_(slot.view_as(grad));
+        } else {
+          p.mutable_grad().put(slot.view_as(p).clone());
         }
-      }
+      });
     }
     commSeconds += (System.nanoTime() - start) / 1e9;
+  }
+
+  private interface SlotAction {
+    void apply(Tensor param, Tensor grad, Tensor slot);
+  }
+
+  /** Every parameter with its gradient and its slot (same numel) in its bucket's flat buffer. */
+  private void forEachSlot(SlotAction action) {
+    for (int i = 0; i < buckets.size(); i++) {
+      long off = 0;
+      for (Tensor p : buckets.get(i)) {
+        action.apply(p, p.grad(), flats.get(i).narrow(0, off, p.numel()));
+        off += p.numel();
+      }
+    }
   }
 
   /** Seconds spent in collectives (with packing) since the last call. */

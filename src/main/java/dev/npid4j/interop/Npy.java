@@ -94,15 +94,9 @@ public final class Npy {
   public static List<String> readStrings(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-      String header = header(b, file);
-      Matcher d = DESCR.matcher(header);
-      Matcher s = SHAPE.matcher(header);
-      if (!d.find() || !s.find()) {
-        throw new IOException(file + ": unreadable .npy header " + header.trim());
-      }
-      long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
-      int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (x, y) -> x * y));
-      String descr = d.group(1);
+      Header hd = header(b, file);
+      int n = hd.count();
+      String descr = hd.descr();
       boolean unicode = descr.startsWith("<U");
       if (!unicode && !descr.startsWith("|S")) {
         throw new IOException(file + ": dtype " + descr + " is not a string array (expected <U or |S; an object array"
@@ -129,7 +123,15 @@ public final class Npy {
     }
   }
 
-  private static String header(ByteBuffer b, Path file) throws IOException {
+  /** A .npy header: dtype descr and shape. */
+  private record Header(String descr, long[] shape) {
+    int count() {
+      return Math.toIntExact(Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+    }
+  }
+
+  /** Reads the magic and header, leaving {@code b} at the first data byte. */
+  private static Header header(ByteBuffer b, Path file) throws IOException {
     byte[] magic = new byte[6];
     b.get(magic);
     if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
@@ -144,22 +146,23 @@ public final class Npy {
     if (header.contains("'fortran_order': True")) {
       throw new IOException(file + " is in Fortran order");
     }
-    return header;
+    Matcher d = DESCR.matcher(header);
+    Matcher s = SHAPE.matcher(header);
+    if (!d.find() || !s.find()) {
+      throw new IOException(file + ": unreadable .npy header " + header.trim());
+    }
+    long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
+    return new Header(d.group(1), shape);
   }
 
   /** Reads a float32/float64/uint8 (as float) or int64/int32 (as long) C-order .npy file. */
   public static Array read(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-      String header = header(b, file);
-      Matcher d = DESCR.matcher(header);
-      Matcher s = SHAPE.matcher(header);
-      if (!d.find() || !s.find()) {
-        throw new IOException(file + ": unreadable .npy header " + header.trim());
-      }
-      long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
-      int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (x, y) -> x * y));
-      switch (d.group(1)) {
+      Header hd = header(b, file);
+      long[] shape = hd.shape();
+      int n = hd.count();
+      switch (hd.descr()) {
         case "<f4" -> {
           float[] f = new float[n];
           b.asFloatBuffer().get(f);
@@ -191,7 +194,7 @@ public final class Npy {
           }
           return new Array(shape, null, l);
         }
-        default -> throw new IOException(file + ": dtype " + d.group(1) + " is not supported (float32, float64, uint8, int64, int32)");
+        default -> throw new IOException(file + ": dtype " + hd.descr() + " is not supported (float32, float64, uint8, int64, int32)");
       }
     }
   }

@@ -70,12 +70,7 @@ final class Color {
   }
 
   static Image brightness(Image img, double f) {
-    float[] src = img.data();
-    float[] out = new float[src.length];
-    for (int i = 0; i < src.length; i++) {
-      out[i] = blend(0, src[i], f);
-    }
-    return img.withData(out, img.tensor());
+    return blendAll(img, 0, f);
   }
 
   static Image contrast(Image img, double f) {
@@ -86,9 +81,25 @@ final class Color {
       sum += img.channels() == 1 ? src[i] : Image.luma(src[i], src[plane + i], src[2 * plane + i]);
     }
     float mean = (float) Math.floor(sum / plane + 0.5); // int(ImageStat mean + 0.5)
+    return blendAll(img, mean, f);
+  }
+
+  /**
+   * blend(im1, v, alpha) for every value v. Decoded pixels are whole numbers 0..255, so a
+   * 256-entry table computed with the same formula gives exactly the same result, faster;
+   * any other value (synthetic data) takes the formula.
+   */
+  private static Image blendAll(Image img, float im1, double alpha) {
+    float[] table = new float[256];
+    for (int v = 0; v < 256; v++) {
+      table[v] = blend(im1, v, alpha);
+    }
+    float[] src = img.data();
     float[] out = new float[src.length];
     for (int i = 0; i < src.length; i++) {
-      out[i] = blend(mean, src[i], f);
+      float v = src[i];
+      int k = (int) v;
+      out[i] = k == v && k >= 0 && k <= 255 ? table[k] : blend(im1, v, alpha);
     }
     return img.withData(out, img.tensor());
   }
