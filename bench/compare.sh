@@ -56,7 +56,7 @@ for what in $ONLY; do
       JPEGS="${JPEGS:-/tmp/npid4j-jpegs}"
       [ -d "$JPEGS" ] || (cd "$ROOT/bench" && "$PY" data_pipeline.py --make-jpegs "$JPEGS") >&2
       pair data data config=pretrain/npid/npid_8gpu_resnet config.MACHINE.DEVICE=cpu "config.DATA.TRAIN.DATA_PATHS=[$JPEGS]" \
-        --images "${DATA_IMAGES:-800}" -- data_pipeline.py --root "$JPEGS" --images "${DATA_IMAGES:-800}" ;;
+        --images "${DATA_IMAGES:-2400}" -- data_pipeline.py --root "$JPEGS" --images "${DATA_IMAGES:-2400}" ;;
     knn)
       pair knn knn --train 60000 --test 10000 --dim 128 --k 200 \
         -- knn.py --train 60000 --test 10000 --dim 128 --k 200 ;;

@@ -284,14 +284,17 @@ final class BenchCommand implements Runnable {
       RunConfig cfg = RunConfig.fromArgs(args);
       Dataset data = Datasets.open(cfg.train(), cfg.model().trunk().inputChannels(), cfg.seed());
       Transforms t = Transforms.fromConfig(cfg.train().transforms(), "config.DATA.TRAIN.TRANSFORMS");
-      int n = Math.min(images, data.size());
-      int[] order = Arrays.copyOf(new EpochSampler(data.size(), cfg.seed(), 0, 1, true).indices(0), n);
+      // as many epochs as --images needs (the JIT warms up in the first one, as a real run's first epoch)
+      EpochSampler sampler = new EpochSampler(data.size(), cfg.seed(), 0, 1, true);
       long t0 = System.nanoTime();
       long seen = 0;
       try (BatchLoader loader = new BatchLoader(data, t, cfg.train().batchSize(), false, threads, cfg.seed())) {
-        Iterator<Batch> it = loader.epoch(0, order, 0);
-        while (it.hasNext()) {
-          seen += it.next().size();
+        for (int epoch = 0; seen < images; epoch++) {
+          int[] order = sampler.indices(epoch);
+          Iterator<Batch> it = loader.epoch(epoch, Arrays.copyOf(order, (int) Math.min(order.length, images - seen)), 0);
+          while (it.hasNext()) {
+            seen += it.next().size();
+          }
         }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;

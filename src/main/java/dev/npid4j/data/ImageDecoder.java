@@ -26,6 +26,8 @@ import javax.imageio.stream.ImageInputStream;
  *   <li>alpha is dropped, not composited (convert("RGB")); palettes are looked up;
  *   <li>a truncated file is unreadable (Pillow raises), not half an image.
  * </ul>
+ * Whole colour and gray JPEGs go through OpenCV's libjpeg-turbo ({@link OpenCvJpeg}); the rest
+ * through ImageIO.
  */
 final class ImageDecoder {
   private ImageDecoder() {}
@@ -35,8 +37,8 @@ final class ImageDecoder {
    * ImageIO would hand back with its missing part filled) makes the file unreadable, as
    * Pillow's "image file is truncated" does for VISSL's loader.
    */
-  private static BufferedImage read(Path file) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+  private static BufferedImage read(byte[] file) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(file))) {
       if (in == null) {
         return null;
       }
@@ -61,7 +63,19 @@ final class ImageDecoder {
 
   /** The image as 3 x H x W floats in 0..255, or null when it cannot be decoded. */
   static Image decode(Path file) {
-    BufferedImage img = read(file);
+    byte[] bytes;
+    try {
+      bytes = java.nio.file.Files.readAllBytes(file);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    if (OpenCvJpeg.isCompleteJpeg(bytes)) {
+      Image fast = OpenCvJpeg.decode(bytes);
+      if (fast != null) {
+        return fast;
+      }
+    }
+    BufferedImage img = read(bytes);
     if (img == null) {
       return null;
     }
@@ -104,11 +118,11 @@ final class ImageDecoder {
       }
       return new Image(3, h, w, out, false);
     }
-    if (img.getType() == BufferedImage.TYPE_3BYTE_BGR && raster.getDataBuffer() instanceof DataBufferByte bytes
+    if (img.getType() == BufferedImage.TYPE_3BYTE_BGR && raster.getDataBuffer() instanceof DataBufferByte buffer
         && raster.getSampleModel() instanceof PixelInterleavedSampleModel sm && sm.getPixelStride() == 3
         && sm.getScanlineStride() == 3 * w && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0) {
       // what ImageIO gives for a colour JPEG: read the BGR bytes directly (getRGB goes through the colour model pixel by pixel)
-      byte[] bgr = bytes.getData();
+      byte[] bgr = buffer.getData();
       int[] offsets = sm.getBandOffsets();
       for (int i = 0, o = 0; i < plane; i++, o += 3) {
         out[i] = bgr[o + offsets[0]] & 0xff;
