@@ -108,12 +108,15 @@ final class Color {
     if (img.channels() == 1) {
       return img;
     }
-    Image gray = grayscale(img);
+    // one pass: each pixel's luma (PIL's "L") blended with its three channels, no gray image in between
     float[] src = img.data();
-    float[] g = gray.data();
+    int plane = img.height() * img.width();
     float[] out = new float[src.length];
-    for (int i = 0; i < src.length; i++) {
-      out[i] = blend(g[i], src[i], f);
+    for (int i = 0; i < plane; i++) {
+      float l = Image.luma(src[i], src[plane + i], src[2 * plane + i]);
+      out[i] = blend(l, src[i], f);
+      out[plane + i] = blend(l, src[plane + i], f);
+      out[2 * plane + i] = blend(l, src[2 * plane + i], f);
     }
     return img.withData(out, img.tensor());
   }
