@@ -39,8 +39,10 @@ public record EvalSettings(
     String f = C + "MODEL.FEATURE_EVAL_SETTINGS.";
     List<PooledLayer> layers = new ArrayList<>();
     List<Object> ops = t.getList(f + "LINEAR_EVAL_FEAT_POOL_OPS_MAP");
+    // RunConfig has checked TRUNK.NAME; the layer names are those of that trunk
+    List<String> trunkLayers = dev.npid4j.model.Trunk.featureLayers(t.getString(C + "MODEL.TRUNK.NAME"));
     for (int i = 0; i < ops.size(); i++) {
-      layers.add(pooledLayer(ops.get(i), f + "LINEAR_EVAL_FEAT_POOL_OPS_MAP[" + i + "]"));
+      layers.add(pooledLayer(ops.get(i), f + "LINEAR_EVAL_FEAT_POOL_OPS_MAP[" + i + "]", trunkLayers));
     }
     String nn = C + "NEAREST_NEIGHBOR.";
     Object topk = t.get(nn + "TOPK");
@@ -73,15 +75,14 @@ public record EvalSettings(
   }
 
   /** {@code ["res4", ["AvgPool2d", [[8, 8], 3, 0]]]} or {@code ["res5avg", ["Identity", []]]}. */
-  static PooledLayer pooledLayer(Object entry, String at) {
+  static PooledLayer pooledLayer(Object entry, String at, List<String> trunkLayers) {
     String shape = " must look like [\"res5\", [\"AvgPool2d\", [[6, 6], 1, 0]]] or [\"res5avg\", [\"Identity\", []]], got ";
     if (!(entry instanceof List<?> e) || e.size() != 2 || !(e.get(0) instanceof String layer) || !(e.get(1) instanceof List<?> op)
         || op.isEmpty() || !(op.get(0) instanceof String opName)) {
       throw new ConfigError(at + shape + ConfigTree.describe(entry));
     }
-    if (!dev.npid4j.model.ResNet.FEATURE_LAYERS.contains(layer) && !dev.npid4j.model.AlexNetBvlc.FEATURE_LAYERS.contains(layer)) {
-      throw new ConfigError(at + ": unknown layer '" + layer + "'; known: " + dev.npid4j.model.ResNet.FEATURE_LAYERS + " (resnet), "
-          + dev.npid4j.model.AlexNetBvlc.FEATURE_LAYERS + " (alexnet_bvlc)");
+    if (!trunkLayers.contains(layer)) {
+      throw new ConfigError(at + ": unknown layer '" + layer + "'; the trunk's layers are " + trunkLayers);
     }
     if (opName.equals("Identity")) {
       return PooledLayer.identity(layer);
