@@ -164,8 +164,13 @@ public final class GlooCommunicator implements Communicator {
   }
 
   private void allReduce(Tensor t, ReduceOp.RedOpType op, String what) {
+    inPlace(t, c -> run(what, () -> group.allreduce(new TensorVector(c), new AllreduceOptions().reduceOp(new ReduceOp(op)))._wait()));
+  }
+
+  /** Gloo works on contiguous memory: a strided tensor goes through a contiguous copy and back. */
+  private static void inPlace(Tensor t, java.util.function.Consumer<Tensor> op) {
     Tensor c = t.is_contiguous() ? t : t.contiguous();
-    run(what, () -> group.allreduce(new TensorVector(c), new AllreduceOptions().reduceOp(new ReduceOp(op)))._wait());
+    op.accept(c);
     if (c != t) {
       t.copy_(c);
     }
@@ -199,24 +204,21 @@ public final class GlooCommunicator implements Communicator {
     if (equal) {
       return out;
     }
-    List<Long> keep = new ArrayList<>();
+    long[] keep = new long[Math.toIntExact(java.util.Arrays.stream(n).sum())];
+    int k = 0;
     for (int r = 0; r < worldSize; r++) {
       for (long i = 0; i < n[r]; i++) {
-        keep.add(r * max + i);
+        keep[k++] = r * max + i;
       }
     }
-    return out.index_select(0, Tensors.fromLongs(keep.stream().mapToLong(Long::longValue).toArray(), keep.size()));
+    return out.index_select(0, Tensors.fromLongs(keep, keep.length));
   }
 
   @Override
   public void broadcast(Tensor t, int root) {
-    Tensor c = t.is_contiguous() ? t : t.contiguous();
     BroadcastOptions o = new BroadcastOptions();
     o.rootRank(root);
-    run("broadcast", () -> group.broadcast(new TensorVector(c), o)._wait());
-    if (c != t) {
-      t.copy_(c);
-    }
+    inPlace(t, c -> run("broadcast", () -> group.broadcast(new TensorVector(c), o)._wait()));
   }
 
   @Override
