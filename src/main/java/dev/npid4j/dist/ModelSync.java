@@ -71,30 +71,34 @@ public final class ModelSync implements AutoCloseable {
     return n;
   }
 
-  /** Rank 0's parameters and buffers everywhere (DDP's constructor). */
+  /** Rank 0's parameters and buffers everywhere (DDP's constructor); start-up, so not counted in {@link #takeCommSeconds}. */
   public void broadcastFromRankZero() {
     try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
       for (Tensor p : params) {
         comm.broadcast(p, 0);
       }
-      broadcastBuffers();
+      sendBuffers();
     }
   }
 
-  /** Rank 0's buffers (BatchNorm running statistics and counters) everywhere. */
+  /** Rank 0's buffers (BatchNorm running statistics and counters) everywhere, before a forward. */
   public void broadcastBuffers() {
     long start = System.nanoTime();
     try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-      if (flatBuffers != null) {
-        pack(floatBuffers, flatBuffers);
-        comm.broadcast(flatBuffers, 0);
-        unpack(flatBuffers, floatBuffers);
-      }
-      for (Tensor b : otherBuffers) {
-        comm.broadcast(b, 0);
-      }
+      sendBuffers();
     }
     commSeconds += (System.nanoTime() - start) / 1e9;
+  }
+
+  private void sendBuffers() {
+    if (flatBuffers != null) {
+      pack(floatBuffers, flatBuffers);
+      comm.broadcast(flatBuffers, 0);
+      unpack(flatBuffers, floatBuffers);
+    }
+    for (Tensor b : otherBuffers) {
+      comm.broadcast(b, 0);
+    }
   }
 
   /** Every parameter's gradient replaced by its mean over ranks (a missing gradient counts as zeros). */
