@@ -65,7 +65,7 @@ public final class Trainer {
   private ModelSync sync;
   /** Unreadable images already announced (the list is announced again only when it grows). */
   private int reportedUnreadable;
-  /** The stop request every rank agreed on at the last step (null: go on). */
+  /** Several ranks: the stop request every rank agreed on at the last step (null: go on); one rank reads StopSignal directly. */
   private String agreedStop;
   private StepListener listener = (epoch, step, loss) -> {};
 
@@ -321,7 +321,7 @@ public final class Trainer {
             if (batch.size() >= 2) {
               sgd.setLr(lr);
               // per sample, not per rank: W ranks draw the negatives one rank would draw
-              negatives.reseed(mixSeed(cfg.seed(), 0, globalStep), batch.indices());
+              negatives.reseed(mixSeed(cfg.seed(), globalStep), batch.indices());
               double lossValue = step(model, loss, sgd, batch, epoch, step, globalStep, runDir);
               totals.lossSum += lossValue;
               totals.lossCount++;
@@ -451,8 +451,6 @@ public final class Trainer {
         double[] v = Tensors.toDoubles(t);
         lossValue = v[0];
         agreedStop = v[1] > 0 ? stopReason() : null;
-      } else {
-        agreedStop = StopSignal.requested();
       }
       if (cfg.checkNan() && !Double.isFinite(lossValue)) {
         Path link = runDir.resolve("checkpoint.torch");
@@ -625,9 +623,12 @@ public final class Trainer {
 
   static final String SAME_INIT_KEY = "config.LOSS.nce_loss_with_memory.memory_params.same_init_on_all_ranks";
 
-  /** Negative-sampling seed of one step: a function of (seed, rank, step) only, so resume redraws the same negatives. */
-  static long mixSeed(long seed, int rank, long step) {
-    long z = seed * 0x9E3779B97F4A7C15L + rank * 0xBF58476D1CE4E5B9L + step * 0x94D049BB133111EBL;
+  /**
+   * Negative-sampling seed of one step: a function of (seed, step) only, the same on every rank,
+   * so resume redraws the same negatives (each sample's stream then comes from its index).
+   */
+  static long mixSeed(long seed, long step) {
+    long z = seed * 0x9E3779B97F4A7C15L + step * 0x94D049BB133111EBL;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     return z ^ (z >>> 31);
   }
