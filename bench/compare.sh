@@ -21,6 +21,7 @@ if [ "${FAIR:-1}" = 1 ]; then
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-4294967296}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-17179869184}"
   export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-1073741824}"
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 fi
 "$PY" -c 'import torch, torchvision' || { echo "compare.sh: $PY cannot import torch/torchvision: apt-get install python3-torch python3-torchvision" >&2; exit 2; }
 "$NJ" --version >/dev/null   # build first, outside the timings
