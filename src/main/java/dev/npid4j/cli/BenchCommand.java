@@ -288,6 +288,8 @@ final class BenchCommand implements Runnable {
       EpochSampler sampler = new EpochSampler(data.size(), cfg.seed(), 0, 1, true);
       long t0 = System.nanoTime();
       long seen = 0;
+      long allocated;
+      long allocatedBefore = allocatedBytes();
       try (BatchLoader loader = new BatchLoader(data, t, cfg.train().batchSize(), false, threads, cfg.seed())) {
         for (int epoch = 0; seen < images; epoch++) {
           int[] order = sampler.indices(epoch);
@@ -296,6 +298,7 @@ final class BenchCommand implements Runnable {
             seen += it.next().size();
           }
         }
+        allocated = allocatedBytes() - allocatedBefore; // while the loader threads are alive
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       Map<String, Object> f = new LinkedHashMap<>();
@@ -305,7 +308,18 @@ final class BenchCommand implements Runnable {
       f.put("workers", threads);
       f.put("seconds", seconds);
       f.put("img_per_s", seen / seconds);
+      f.put("alloc_bytes_per_image", allocated / Math.max(1, seen));
       return emit(f);
+    }
+
+    /** Java heap bytes allocated so far by the live threads (HotSpot's per-thread counters). */
+    static long allocatedBytes() {
+      com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+      long sum = 0;
+      for (long b : mx.getThreadAllocatedBytes(mx.getAllThreadIds())) {
+        sum += Math.max(0, b);
+      }
+      return sum;
     }
   }
 

@@ -19,7 +19,7 @@ final class ChannelAdapter implements Dataset {
     }
     int plane = img.height() * img.width();
     float[] src = img.data();
-    float[] out = new float[channels * plane];
+    float[] out = ImageBuffers.take(channels * plane);
     if (img.channels() == 1 && channels == 3) {
       for (int c = 0; c < 3; c++) {
         System.arraycopy(src, 0, out, c * plane, plane);
@@ -31,6 +31,7 @@ final class ChannelAdapter implements Dataset {
     } else {
       throw new IllegalArgumentException("cannot convert " + img.channels() + " channels to " + channels);
     }
+    ImageBuffers.recycle(src);
     return new Image(channels, img.height(), img.width(), out, img.tensor());
   }
 

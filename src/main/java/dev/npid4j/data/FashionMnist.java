@@ -103,7 +103,7 @@ public final class FashionMnist implements Dataset {
   @Override
   public Image image(int index) {
     int n = rows * cols;
-    float[] data = new float[n];
+    float[] data = ImageBuffers.take(n);
     int off = index * n;
     for (int i = 0; i < n; i++) {
       data[i] = pixels[off + i] & 0xff;

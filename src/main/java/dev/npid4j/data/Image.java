@@ -3,16 +3,29 @@ package dev.npid4j.data;
 /**
  * An image as planar float channels (C x H x W, row-major). Decoded images hold 0..255 like a
  * PIL uint8 image; after {@code ToTensor} they hold 0..1 and {@code tensor} is true.
+ *
+ * <p>The pixels are the first {@link #size()} values of {@code data}; in the loader the array is
+ * a reused buffer ({@link ImageBuffers}) and may be longer.
  */
 public record Image(int channels, int height, int width, float[] data, boolean tensor) {
   public Image {
-    if (data.length != channels * height * width) {
+    if (data.length < channels * height * width) {
       throw new IllegalArgumentException("image data has " + data.length + " values, expected " + channels + "x" + height + "x" + width);
     }
   }
 
   public static Image of(int channels, int height, int width) {
     return new Image(channels, height, width, new float[channels * height * width], false);
+  }
+
+  /** Number of pixel values, C x H x W. */
+  public int size() {
+    return channels * height * width;
+  }
+
+  /** The pixel values alone, as a new array of exactly {@link #size()} values. */
+  public float[] pixels() {
+    return java.util.Arrays.copyOf(data, size());
   }
 
   public float get(int c, int y, int x) {

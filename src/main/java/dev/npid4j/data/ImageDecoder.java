@@ -8,6 +8,9 @@ import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
@@ -37,8 +40,8 @@ final class ImageDecoder {
    * ImageIO would hand back with its missing part filled) makes the file unreadable, as
    * Pillow's "image file is truncated" does for VISSL's loader.
    */
-  private static BufferedImage read(byte[] file) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(file))) {
+  private static BufferedImage read(byte[] file, int length) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(file, 0, length))) {
       if (in == null) {
         return null;
       }
@@ -64,25 +67,38 @@ final class ImageDecoder {
   /** The image as 3 x H x W floats in 0..255, or null when it cannot be decoded. */
   static Image decode(Path file) {
     byte[] bytes;
-    try {
-      bytes = java.nio.file.Files.readAllBytes(file);
+    int length;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size > Integer.MAX_VALUE - 16) {
+        return null;
+      }
+      length = (int) size;
+      bytes = ImageBuffers.fileBytes(length);
+      ByteBuffer buf = ByteBuffer.wrap(bytes, 0, length);
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        // read the whole file into the (reused) array
+      }
+      if (buf.hasRemaining()) {
+        return null; // the file shrank while being read
+      }
     } catch (IOException | RuntimeException e) {
       return null;
     }
-    if (OpenCvJpeg.isCompleteJpeg(bytes)) {
-      Image fast = OpenCvJpeg.decode(bytes);
+    if (OpenCvJpeg.isCompleteJpeg(bytes, length)) {
+      Image fast = OpenCvJpeg.decode(bytes, length);
       if (fast != null) {
         return fast;
       }
     }
-    BufferedImage img = read(bytes);
+    BufferedImage img = read(bytes, length);
     if (img == null) {
       return null;
     }
     int w = img.getWidth();
     int h = img.getHeight();
     int plane = w * h;
-    float[] out = new float[3 * plane];
+    float[] out = ImageBuffers.take(3 * plane);
     Raster raster = img.getRaster();
     int colorSpace = img.getColorModel().getColorSpace().getType();
     boolean indexed = img.getColorModel() instanceof IndexColorModel;

@@ -101,8 +101,9 @@ public final class ImageFiles implements Dataset {
       if (unreadable.add(files.get(index).toString()) && unreadable.size() <= 5) {
         System.err.println("npid4j: warning: cannot decode " + files.get(index) + "; using a gray image (VISSL's rule)");
       }
-      float[] gray = new float[3 * grayFallbackSize * grayFallbackSize];
-      Arrays.fill(gray, 128f);
+      int n = 3 * grayFallbackSize * grayFallbackSize;
+      float[] gray = ImageBuffers.take(n);
+      Arrays.fill(gray, 0, n, 128f);
       return new Image(3, grayFallbackSize, grayFallbackSize, gray, false);
     }
     return img;

@@ -21,18 +21,19 @@ final class OpenCvJpeg {
   private OpenCvJpeg() {}
 
   /** A whole JPEG (SOI ... EOI): a truncated one is left to ImageIO, which reports it. */
-  static boolean isCompleteJpeg(byte[] b) {
-    int n = b.length;
+  static boolean isCompleteJpeg(byte[] b, int n) {
     return n > 4 && b[0] == (byte) 0xFF && b[1] == (byte) 0xD8 && b[n - 2] == (byte) 0xFF && b[n - 1] == (byte) 0xD9;
   }
 
   /** 3 x H x W floats in 0..255, or null when OpenCV should not or cannot take this file. */
-  static Image decode(byte[] jpeg) {
+  static Image decode(byte[] jpeg, int length) {
     if (!available()) {
       return null;
     }
     try (PointerScope scope = new PointerScope()) {
-      Mat m = opencv_imgcodecs.imdecode(new Mat(new BytePointer(jpeg)), opencv_imgcodecs.IMREAD_UNCHANGED);
+      BytePointer file = new BytePointer(length);
+      file.put(jpeg, 0, length);
+      Mat m = opencv_imgcodecs.imdecode(new Mat(1, length, opencv_core.CV_8UC1, file), opencv_imgcodecs.IMREAD_UNCHANGED);
       if (m == null || m.empty() || m.depth() != opencv_core.CV_8U || (m.channels() != 3 && m.channels() != 1)) {
         return null;
       }
@@ -40,9 +41,9 @@ final class OpenCvJpeg {
       int w = m.cols();
       int c = m.channels();
       int plane = h * w;
-      byte[] px = new byte[plane * c];
-      m.data().capacity((long) plane * c).get(px);
-      float[] out = new float[3 * plane];
+      byte[] px = ImageBuffers.pixelBytes(plane * c);
+      m.data().capacity((long) plane * c).get(px, 0, plane * c);
+      float[] out = ImageBuffers.take(3 * plane);
       if (c == 3) {
         for (int i = 0, o = 0; i < plane; i++, o += 3) { // OpenCV's BGR to planar RGB
           out[i] = px[o + 2] & 0xff;

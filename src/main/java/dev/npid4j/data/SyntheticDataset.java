@@ -56,7 +56,7 @@ public final class SyntheticDataset implements Dataset {
   public Image image(int index) {
     SplittableRandom r = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (index + 1)));
     float[] proto = prototypes[label(index)];
-    float[] out = new float[proto.length];
+    float[] out = ImageBuffers.take(proto.length);
     int dx = r.nextInt(5) - 2;
     int dy = r.nextInt(5) - 2;
     for (int ch = 0; ch < channels; ch++) {

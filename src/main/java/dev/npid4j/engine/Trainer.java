@@ -593,8 +593,7 @@ public final class Trainer {
     CRC32 crc = new CRC32();
     int n = d.size();
     for (int i : new int[] {0, n / 3, (2 * n) / 3, n - 1}) {
-      float[] px = d.image(i).data();
-      for (float v : px) {
+      for (float v : d.image(i).pixels()) {
         crc.update(Float.floatToIntBits(v));
       }
       crc.update(d.label(i));

@@ -1,7 +1,6 @@
 package dev.npid4j.torch;
 
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -26,9 +25,10 @@ public final class Tensors {
 
   public static Tensor fromFloats(float[] data, long... shape) {
     checkSize(data.length, shape);
-    try (FloatPointer p = new FloatPointer(data)) {
-      return torch.from_blob(p, shape, options(ScalarType.Float)).clone();
-    }
+    // one copy, straight into the new tensor's memory (a batch of 32 ImageNet crops is 19 MB)
+    Tensor t = torch.empty(shape, options(ScalarType.Float), new org.bytedeco.pytorch.MemoryFormatOptional());
+    t.data_ptr_float().put(data, 0, data.length);
+    return t;
   }
 
   public static Tensor fromDoubles(double[] data, long... shape) {

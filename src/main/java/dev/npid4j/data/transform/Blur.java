@@ -1,6 +1,7 @@
 package dev.npid4j.data.transform;
 
 import dev.npid4j.data.Image;
+import dev.npid4j.data.ImageBuffers;
 import java.util.SplittableRandom;
 
 /**
@@ -31,8 +32,8 @@ final class Blur {
     float[] gx = kernel(kx, sigmaX);
     float[] gy = kernel(ky, sigmaY);
     float[] src = img.data();
-    float[] out = new float[src.length];
-    float[] rows = new float[h * w];
+    float[] out = ImageBuffers.take(img.size());
+    float[] rows = ImageBuffers.take(h * w);
     int plane = h * w;
     for (int c = 0; c < img.channels(); c++) {
       int o = c * plane;
@@ -56,6 +57,7 @@ final class Blur {
         }
       }
     }
+    ImageBuffers.recycle(rows);
     return img.withData(out, img.tensor());
   }
 

@@ -1,6 +1,7 @@
 package dev.npid4j.data.transform;
 
 import dev.npid4j.data.Image;
+import dev.npid4j.data.ImageBuffers;
 import java.util.SplittableRandom;
 
 /**
@@ -31,15 +32,20 @@ final class Color {
       Double h = hue == null ? null : Geometry.uniform(r, hue[0], hue[1]);
       Image out = img;
       for (int op : order) {
+        Image next = out;
         if (op == 0 && b != null) {
-          out = Color.brightness(out, b);
+          next = Color.brightness(out, b);
         } else if (op == 1 && c != null) {
-          out = Color.contrast(out, c);
+          next = Color.contrast(out, c);
         } else if (op == 2 && s != null) {
-          out = Color.saturation(out, s);
+          next = Color.saturation(out, s);
         } else if (op == 3 && h != null) {
-          out = Color.hue(out, h);
+          next = Color.hue(out, h);
         }
+        if (out != img && next.data() != out.data()) {
+          ImageBuffers.recycle(out.data()); // an intermediate of this jitter; the input is the caller's
+        }
+        out = next;
       }
       return out;
     }
@@ -59,7 +65,7 @@ final class Color {
     }
     int plane = img.height() * img.width();
     float[] src = img.data();
-    float[] out = new float[src.length];
+    float[] out = ImageBuffers.take(img.size());
     for (int i = 0; i < plane; i++) {
       float l = Image.luma(src[i], src[plane + i], src[2 * plane + i]);
       out[i] = l;
@@ -84,19 +90,22 @@ final class Color {
     return blendAll(img, mean, f);
   }
 
+  private static final ThreadLocal<float[]> BLEND_TABLE = ThreadLocal.withInitial(() -> new float[256]);
+
   /**
    * blend(im1, v, alpha) for every value v. Decoded pixels are whole numbers 0..255, so a
    * 256-entry table computed with the same formula gives exactly the same result, faster;
    * any other value (synthetic data) takes the formula.
    */
   private static Image blendAll(Image img, float im1, double alpha) {
-    float[] table = new float[256];
+    float[] table = BLEND_TABLE.get();
     for (int v = 0; v < 256; v++) {
       table[v] = blend(im1, v, alpha);
     }
     float[] src = img.data();
-    float[] out = new float[src.length];
-    for (int i = 0; i < src.length; i++) {
+    int n = img.size();
+    float[] out = ImageBuffers.take(n);
+    for (int i = 0; i < n; i++) {
       float v = src[i];
       int k = (int) v;
       out[i] = k == v && k >= 0 && k <= 255 ? table[k] : blend(im1, v, alpha);
@@ -111,7 +120,7 @@ final class Color {
     // one pass: each pixel's luma (PIL's "L") blended with its three channels, no gray image in between
     float[] src = img.data();
     int plane = img.height() * img.width();
-    float[] out = new float[src.length];
+    float[] out = ImageBuffers.take(img.size());
     for (int i = 0; i < plane; i++) {
       float l = Image.luma(src[i], src[plane + i], src[2 * plane + i]);
       out[i] = blend(l, src[i], f);
@@ -129,7 +138,7 @@ final class Color {
     int shift = Math.floorMod((int) (factor * 255), 256);
     int plane = img.height() * img.width();
     float[] src = img.data();
-    float[] out = new float[src.length];
+    float[] out = ImageBuffers.take(img.size());
     for (int i = 0; i < plane; i++) {
       int r = (int) src[i];
       int g = (int) src[plane + i];

@@ -1,6 +1,7 @@
 package dev.npid4j.data.transform;
 
 import dev.npid4j.data.Image;
+import dev.npid4j.data.ImageBuffers;
 import java.util.SplittableRandom;
 
 /** torchvision's geometric transforms: RandomResizedCrop, Resize, CenterCrop, RandomHorizontalFlip. */
@@ -90,7 +91,7 @@ final class Geometry {
         return img;
       }
       float[] src = img.data();
-      float[] out = new float[src.length];
+      float[] out = ImageBuffers.take(img.size());
       int w = img.width();
       int rows = img.channels() * img.height();
       for (int row = 0; row < rows; row++) {

@@ -1,6 +1,7 @@
 package dev.npid4j.data.transform;
 
 import dev.npid4j.data.Image;
+import dev.npid4j.data.ImageBuffers;
 
 /**
  * Pillow's separable resampling with the bilinear (triangle) filter, antialiased when shrinking:
@@ -10,56 +11,81 @@ import dev.npid4j.data.Image;
 final class Resampling {
   private Resampling() {}
 
-  /** Crops the box (x0, y0, w, h; may reach outside the image, zero-padded) and resizes it. */
+  /**
+   * Crops the box (x0, y0, w, h; may reach outside the image, zero-padded) and resizes it. A box
+   * inside the image is resampled in place of a crop: the filter taps are clipped at the box's
+   * edges exactly as on a cropped copy, so the result is the same without the copy.
+   */
   static Image resizedCrop(Image img, int y0, int x0, int h, int w, int outH, int outW) {
-    return resize(crop(img, y0, x0, h, w), outH, outW);
+    if (y0 < 0 || x0 < 0 || y0 + h > img.height() || x0 + w > img.width()) {
+      Image cropped = crop(img, y0, x0, h, w);
+      Image out = resize(cropped, outH, outW);
+      if (out.data() != cropped.data()) {
+        ImageBuffers.recycle(cropped.data());
+      }
+      return out;
+    }
+    return resizeBox(img, y0, x0, h, w, outH, outW);
   }
 
   static Image crop(Image img, int y0, int x0, int h, int w) {
     if (y0 == 0 && x0 == 0 && h == img.height() && w == img.width()) {
       return img;
     }
-    float[] out = new float[img.channels() * h * w];
+    int n = img.channels() * h * w;
+    float[] out = ImageBuffers.take(n);
+    if (y0 < 0 || x0 < 0 || y0 + h > img.height() || x0 + w > img.width()) {
+      java.util.Arrays.fill(out, 0, n, 0f); // the padding
+    }
+    float[] src = img.data();
+    int sx0 = Math.max(0, x0);
+    int sx1 = Math.min(img.width(), x0 + w);
     for (int c = 0; c < img.channels(); c++) {
       for (int y = 0; y < h; y++) {
         int sy = y0 + y;
-        if (sy < 0 || sy >= img.height()) {
+        if (sy < 0 || sy >= img.height() || sx1 <= sx0) {
           continue;
         }
-        for (int x = 0; x < w; x++) {
-          int sx = x0 + x;
-          if (sx >= 0 && sx < img.width()) {
-            out[(c * h + y) * w + x] = img.get(c, sy, sx);
-          }
-        }
+        System.arraycopy(src, (c * img.height() + sy) * img.width() + sx0, out, (c * h + y) * w + (sx0 - x0), sx1 - sx0);
       }
     }
     return new Image(img.channels(), h, w, out, img.tensor());
   }
 
   static Image resize(Image img, int outH, int outW) {
-    Image cur = img;
-    boolean round = !img.tensor();
-    if (outW != cur.width()) {
-      cur = pass(cur, outW, true, round);
-    }
-    if (outH != cur.height()) {
-      cur = pass(cur, outH, false, round);
-    }
-    return cur;
+    return resizeBox(img, 0, 0, img.height(), img.width(), outH, outW);
   }
 
-  private static Image pass(Image img, int outSize, boolean horizontal, boolean round) {
-    int inSize = horizontal ? img.width() : img.height();
-    Coefficients k = coefficients(inSize, outSize);
-    int h = horizontal ? img.height() : outSize;
-    int w = horizontal ? outSize : img.width();
+  /** Resizes the box (y0, x0, h, w), which lies inside the image, to outH x outW: horizontal pass, then vertical. */
+  private static Image resizeBox(Image img, int y0, int x0, int h, int w, int outH, int outW) {
+    boolean round = !img.tensor();
+    if (outW != w) {
+      Image horizontal = pass(img, y0, x0, h, w, outW, true, round);
+      if (outH == h) {
+        return horizontal;
+      }
+      Image out = pass(horizontal, 0, 0, h, outW, outH, false, round);
+      ImageBuffers.recycle(horizontal.data());
+      return out;
+    }
+    if (outH != h) {
+      return pass(img, y0, x0, h, w, outH, false, round);
+    }
+    return crop(img, y0, x0, h, w);
+  }
+
+  /** One resampling pass over the box (y0, x0, h, w) of {@code img}, along x or along y. */
+  private static Image pass(Image img, int y0, int x0, int boxH, int boxW, int outSize, boolean horizontal, boolean round) {
+    int inSize = horizontal ? boxW : boxH;
+    Coefficients k = Coefficients.of(inSize, outSize, horizontal);
+    int h = horizontal ? boxH : outSize;
+    int w = horizontal ? outSize : boxW;
     float[] src = img.data();
-    float[] out = new float[img.channels() * h * w];
+    float[] out = ImageBuffers.take(img.channels() * h * w);
     int inW = img.width();
     int inH = img.height();
     for (int c = 0; c < img.channels(); c++) {
-      int srcPlane = c * inH * inW;
+      int srcPlane = c * inH * inW + y0 * inW + x0;
       int dstPlane = c * h * w;
       for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
@@ -92,44 +118,64 @@ final class Resampling {
     return (float) (r < 0 ? 0 : (r > 255 ? 255 : r));
   }
 
-  private record Coefficients(int[] start, int[] count, double[] weights, int stride) {}
+  /**
+   * Pillow's precompute_coeffs for the bilinear filter over the box [0, inSize), in arrays kept
+   * per thread and per axis (reused from image to image: no garbage in the loader).
+   */
+  private static final class Coefficients {
+    private static final ThreadLocal<Coefficients[]> LOCAL = ThreadLocal.withInitial(
+        () -> new Coefficients[] {new Coefficients(), new Coefficients()});
 
-  /** Pillow's precompute_coeffs for the bilinear filter over the box [0, inSize). */
-  private static Coefficients coefficients(int inSize, int outSize) {
-    double scale = (double) inSize / outSize;
-    double filterScale = Math.max(scale, 1.0);
-    double support = 1.0 * filterScale;
-    int stride = (int) Math.ceil(support) * 2 + 1;
-    int[] start = new int[outSize];
-    int[] count = new int[outSize];
-    double[] weights = new double[outSize * stride];
-    for (int xx = 0; xx < outSize; xx++) {
-      double center = (xx + 0.5) * scale;
-      double ss = 1.0 / filterScale;
-      int xmin = (int) (center - support + 0.5);
-      if (xmin < 0) {
-        xmin = 0;
-      }
-      int xmax = (int) (center + support + 0.5);
-      if (xmax > inSize) {
-        xmax = inSize;
-      }
-      xmax -= xmin;
-      double ww = 0;
-      for (int x = 0; x < xmax; x++) {
-        double t = Math.abs((x + xmin - center + 0.5) * ss);
-        double wgt = t < 1.0 ? 1.0 - t : 0.0;
-        weights[xx * stride + x] = wgt;
-        ww += wgt;
-      }
-      if (ww != 0) {
-        for (int x = 0; x < xmax; x++) {
-          weights[xx * stride + x] /= ww;
-        }
-      }
-      start[xx] = xmin;
-      count[xx] = xmax;
+    int[] start = new int[0];
+    int[] count = new int[0];
+    double[] weights = new double[0];
+    int stride;
+
+    static Coefficients of(int inSize, int outSize, boolean horizontal) {
+      Coefficients k = LOCAL.get()[horizontal ? 0 : 1];
+      k.compute(inSize, outSize);
+      return k;
     }
-    return new Coefficients(start, count, weights, stride);
+
+    private void compute(int inSize, int outSize) {
+      double scale = (double) inSize / outSize;
+      double filterScale = Math.max(scale, 1.0);
+      double support = 1.0 * filterScale;
+      stride = (int) Math.ceil(support) * 2 + 1;
+      if (start.length < outSize) {
+        start = new int[outSize];
+        count = new int[outSize];
+      }
+      if (weights.length < outSize * stride) {
+        weights = new double[outSize * stride];
+      }
+      for (int xx = 0; xx < outSize; xx++) {
+        double center = (xx + 0.5) * scale;
+        double ss = 1.0 / filterScale;
+        int xmin = (int) (center - support + 0.5);
+        if (xmin < 0) {
+          xmin = 0;
+        }
+        int xmax = (int) (center + support + 0.5);
+        if (xmax > inSize) {
+          xmax = inSize;
+        }
+        xmax -= xmin;
+        double ww = 0;
+        for (int x = 0; x < xmax; x++) {
+          double t = Math.abs((x + xmin - center + 0.5) * ss);
+          double wgt = t < 1.0 ? 1.0 - t : 0.0;
+          weights[xx * stride + x] = wgt;
+          ww += wgt;
+        }
+        if (ww != 0) {
+          for (int x = 0; x < xmax; x++) {
+            weights[xx * stride + x] /= ww;
+          }
+        }
+        start[xx] = xmin;
+        count[xx] = xmax;
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.npid4j.data.transform;
 
 import dev.npid4j.data.Image;
+import dev.npid4j.data.ImageBuffers;
 import java.util.SplittableRandom;
 
 /** ToTensor and Normalize. */
@@ -11,8 +12,9 @@ final class TensorOps {
     @Override
     public Image apply(Image img, SplittableRandom r) {
       float[] src = img.data();
-      float[] out = new float[src.length];
-      for (int i = 0; i < src.length; i++) {
+      int n = img.size();
+      float[] out = ImageBuffers.take(n);
+      for (int i = 0; i < n; i++) {
         out[i] = src[i] / 255f;
       }
       return img.withData(out, true);
@@ -32,7 +34,7 @@ final class TensorOps {
       }
       int plane = img.height() * img.width();
       float[] src = img.data();
-      float[] out = new float[src.length];
+      float[] out = ImageBuffers.take(img.size());
       for (int ch = 0; ch < c; ch++) {
         float m = mean[mean.length == 1 ? 0 : ch];
         float s = std[std.length == 1 ? 0 : ch];

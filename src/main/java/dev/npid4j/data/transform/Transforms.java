@@ -3,6 +3,7 @@ package dev.npid4j.data.transform;
 import dev.npid4j.config.ConfigError;
 import dev.npid4j.config.Keys;
 import dev.npid4j.data.Image;
+import dev.npid4j.data.ImageBuffers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,11 @@ public final class Transforms implements Transform {
   public Image apply(Image img, SplittableRandom random) {
     Image out = img;
     for (Transform t : steps) {
-      out = t.apply(out, random);
+      Image next = t.apply(out, random);
+      if (next.data() != out.data()) {
+        ImageBuffers.recycle(out.data()); // only while the loader builds a batch (ImageBuffers' ownership rule)
+      }
+      out = next;
     }
     return out;
   }
