@@ -51,7 +51,9 @@ public record RunConfig(
   }
 
   /** @param trunkName MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels */
-  public record ModelConfig(String trunkName, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier) {
+  /** {@code bf16Autocast}: MODEL.AMP_PARAMS.USE_AMP, the training forward under CPU autocast to bfloat16. */
+  public record ModelConfig(String trunkName, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier,
+      boolean bf16Autocast) {
     public int embeddingDim() {
       return heads.isEmpty() ? trunk.outputDim() : heads.get(heads.size() - 1).outputDim();
     }
@@ -186,14 +188,24 @@ public record RunConfig(
     } catch (IllegalArgumentException e) {
       throw new ConfigError(r + "*: " + e.getMessage());
     }
-    if (t.getBool(m + "AMP_PARAMS.USE_AMP")) {
-      throw new ConfigError(m + "AMP_PARAMS.USE_AMP: mixed precision is not available in npid4j yet; set it to false");
+    boolean amp = t.getBool(m + "AMP_PARAMS.USE_AMP");
+    if (amp) {
+      String type = t.getString(m + "AMP_PARAMS.AMP_TYPE");
+      if (!type.equals("pytorch")) {
+        throw new ConfigError(m + "AMP_PARAMS.AMP_TYPE: '" + type + "' is not available; apex is NVIDIA's CUDA library,"
+            + " npid4j uses libtorch's autocast: set config.MODEL.AMP_PARAMS.AMP_TYPE=pytorch");
+      }
+      String dtype = t.getString(m + "AMP_PARAMS.AMP_DTYPE");
+      if (!dtype.equals("bfloat16")) {
+        throw new ConfigError(m + "AMP_PARAMS.AMP_DTYPE: '" + dtype + "' is not available on CPU (float16 training needs a GPU"
+            + " and a loss scaler); use bfloat16");
+      }
     }
     List<MlpHeadSpec> heads = heads(t, m + "HEAD.");
     if (trunkName.equals("alexnet_bvlc") && heads.isEmpty()) {
       throw new ConfigError(m + "HEAD.PARAMS: alexnet_bvlc needs a head (its feature width depends on the image size)");
     }
-    return new ModelConfig(trunkName, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"));
+    return new ModelConfig(trunkName, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"), amp);
   }
 
   private static final List<String> MLP_KEYS = List.of("dims", "use_bn", "use_relu", "use_dropout", "use_bias", "skip_last_layer_relu_bn");

@@ -23,6 +23,7 @@ import dev.npid4j.optim.ParamGroups;
 import dev.npid4j.optim.Sgd;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
+import dev.npid4j.torch.Autocast;
 import dev.npid4j.torch.Torch;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -109,11 +110,12 @@ public final class Trainer {
   /** "ResNet-18 (cifar stem, width 16) + mlp [[128, 128]]": for the log and the report. */
   private String modelDescription() {
     var m = cfg.model();
+    String amp = m.bf16Autocast() ? ", forward under bfloat16 autocast" : "";
     if (m.trunkName().equals("alexnet_bvlc")) {
-      return "AlexNet (BVLC, VISSL's alexnet_bvlc) + mlp " + m.heads().stream().map(MlpHeadSpec::dims).toList();
+      return "AlexNet (BVLC, VISSL's alexnet_bvlc) + mlp " + m.heads().stream().map(MlpHeadSpec::dims).toList() + amp;
     }
-    return String.format(Locale.ROOT, "ResNet-%d (%s stem, width %d) + mlp %s", m.trunk().depth(), m.trunk().stem(),
-        m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList());
+    return String.format(Locale.ROOT, "ResNet-%d (%s stem, width %d) + mlp %s%s", m.trunk().depth(), m.trunk().stem(),
+        m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList(), amp);
   }
 
   /** "nce_loss_with_memory: cross_entropy, K=4096, T=0.07, momentum 0.5": for the log and the report. */
@@ -441,7 +443,10 @@ public final class Trainer {
         sync.broadcastBuffers();
       }
       Tensor images = Tensors.fromFloats(batch.images(), batch.shape());
-      Tensor embedding = model.forward(images);
+      Tensor embedding;
+      try (Autocast amp = cfg.model().bf16Autocast() ? Autocast.cpuBfloat16() : null) {
+        embedding = model.forward(images);
+      }
       LossOutput lo = loss.forward(List.of(embedding), batch.indices());
       double lossValue = lo.loss();
       if (comm.worldSize() > 1) {

@@ -178,6 +178,16 @@ class ConfigComposerTest {
   }
 
   @Test
+  void mixedPrecisionIsBfloat16AutocastOnly() {
+    assertThat(run("config=quickstart/npid_fashion_mnist").model().bf16Autocast()).isFalse();
+    assertThat(run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=true").model().bf16Autocast()).isTrue();
+    assertThatThrownBy(() -> run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=true",
+        "config.MODEL.AMP_PARAMS.AMP_TYPE=apex")).isInstanceOf(ConfigError.class).hasMessageContaining("AMP_TYPE=pytorch");
+    assertThatThrownBy(() -> run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=true",
+        "config.MODEL.AMP_PARAMS.AMP_DTYPE=float16")).isInstanceOf(ConfigError.class).hasMessageContaining("use bfloat16");
+  }
+
+  @Test
   void numTrainSamplesIsAutoFilled() {
     RunConfig c = run("config=quickstart/npid_fashion_mnist");
     assertThat(c.tree().getLong("config.LOSS.nce_loss_with_memory.num_train_samples")).isEqualTo(-1);

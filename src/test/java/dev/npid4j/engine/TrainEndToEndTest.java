@@ -129,6 +129,31 @@ class TrainEndToEndTest {
     return java.util.Arrays.stream(parts).flatMap(List::stream).toArray(String[]::new);
   }
 
+  /** The epoch losses of a short synthetic run, with or without the bfloat16 autocast mode. */
+  private static List<Double> syntheticEpochLosses(Path run, boolean amp) throws IOException {
+    var r = CliTestAccess.cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run,
+        "config.DATA.TRAIN.DATA_SOURCES=[synthetic]", "config.DATA.TRAIN.DATA_LIMIT=256", "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=28",
+        "config.DATA.TRAIN.TRANSFORMS=[{name:ToTensor}]", "config.KNN_MONITOR.FREQUENCY=-1", "config.OPTIMIZER.num_epochs=6",
+        "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=64", "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=255",
+        "config.MODEL.AMP_PARAMS.USE_AMP=" + amp);
+    assertThat(r.code()).as("stderr: %s", r.err()).isZero();
+    assertThat(r.out().contains("bfloat16 autocast")).isEqualTo(amp);
+    return Files.readAllLines(run.resolve("metrics.jsonl")).stream().map(CliTestAccess::json)
+        .filter(m -> m.get("type").asText().equals("epoch")).map(m -> m.get("loss").asDouble()).toList();
+  }
+
+  @Test
+  void bfloat16AutocastTrainsLikeFloat32(@TempDir Path dir) throws IOException {
+    List<Double> f32 = syntheticEpochLosses(dir.resolve("f32"), false);
+    List<Double> bf16 = syntheticEpochLosses(dir.resolve("bf16"), true);
+    System.out.println("epoch losses float32 " + f32 + ", bfloat16 autocast " + bf16);
+    assertThat(bf16).hasSize(6);
+    assertThat(bf16.get(5)).isLessThan(bf16.get(0) - 0.5); // it learns
+    for (int e = 0; e < 6; e++) {
+      assertThat(bf16.get(e)).as("epoch %d", e + 1).isCloseTo(f32.get(e), org.assertj.core.data.Percentage.withPercentage(5));
+    }
+  }
+
   @Test
   void aCorruptCheckpointIsReportedAndNothingIsDeleted(@TempDir Path dir) throws IOException {
     Path run = Files.createDirectories(dir.resolve("run"));
