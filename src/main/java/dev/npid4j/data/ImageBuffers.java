@@ -102,26 +102,20 @@ public final class ImageBuffers {
   /** A byte array of at least {@code length} for a file's bytes; valid until the next call. */
   static byte[] fileBytes(int length) {
     ImageBuffers b = activeHere();
-    if (b == null) {
-      return new byte[length];
-    }
-    if (b.fileBytes.length < length) {
-      b.arraysAllocated++;
-      b.fileBytes = new byte[length + (length >> 3)];
-    }
-    return b.fileBytes;
+    return b == null ? new byte[length] : (b.fileBytes = b.atLeast(b.fileBytes, length));
   }
 
   /** A byte array of at least {@code length} for decoded 8-bit samples; valid until the next call. */
   static byte[] pixelBytes(int length) {
     ImageBuffers b = activeHere();
-    if (b == null) {
-      return new byte[length];
+    return b == null ? new byte[length] : (b.pixelBytes = b.atLeast(b.pixelBytes, length));
+  }
+
+  private byte[] atLeast(byte[] current, int length) {
+    if (current.length >= length) {
+      return current;
     }
-    if (b.pixelBytes.length < length) {
-      b.arraysAllocated++;
-      b.pixelBytes = new byte[length + (length >> 3)];
-    }
-    return b.pixelBytes;
+    arraysAllocated++;
+    return new byte[(int) Math.min(Integer.MAX_VALUE - 8, length + (long) (length >> 3))];
   }
 }
