@@ -22,7 +22,15 @@ import org.junit.jupiter.api.io.TempDir;
  * and a warmed-up loader allocates no pixel, file or batch arrays.
  */
 class LoaderReuseTest {
-  /** VISSL's NPID training transforms (at 48 px, plus blur and a zero-padded center crop path). */
+  /** An eval pipeline whose center crop is larger than the resized image (zero padding). */
+  static Transforms paddedEvalTransforms() {
+    return Transforms.fromConfig(List.of(
+        Map.of("name", "Resize", "size", 40L),
+        Map.of("name", "CenterCrop", "size", 48L),
+        Map.of("name", "ToTensor")), "T");
+  }
+
+  /** VISSL's NPID training transforms (at 48 px), plus blur. */
   static Transforms npidTransforms() {
     return Transforms.fromConfig(List.of(
         Map.of("name", "RandomResizedCrop", "size", 48L),
@@ -60,28 +68,33 @@ class LoaderReuseTest {
   @Test
   void reusedArraysGiveTheSameBatchesAsFreshOnes(@TempDir Path root) throws IOException {
     ImageFiles data = folder(root, false);
-    Transforms t = npidTransforms();
     int[] order = new int[data.size()];
     for (int i = 0; i < order.length; i++) {
       order[i] = (i * 7) % order.length;
     }
-    for (int workers : new int[] {0, 2}) {
-      try (BatchLoader loader = new BatchLoader(data, t, 4, false, workers, 3)) {
-        for (int epoch = 0; epoch < 3; epoch++) {
-          Iterator<Batch> it = loader.epoch(epoch, order, 0);
-          int pos = 0;
-          while (it.hasNext()) {
-            Batch b = it.next();
-            int per = b.channels() * b.height() * b.width();
-            for (int i = 0; i < b.size(); i++) {
-              int idx = order[pos + i];
-              // outside the loader: fresh arrays, no reuse
-              Image fresh = t.apply(data.image(idx), loader.imageRandom(epoch, idx));
-              float[] got = java.util.Arrays.copyOfRange(b.images(), i * per, (i + 1) * per);
-              assertThat(got).as("workers %d epoch %d sample %d", workers, epoch, idx).containsExactly(fresh.pixels());
-            }
-            pos += b.size();
+    for (Transforms t : List.of(npidTransforms(), paddedEvalTransforms())) {
+      for (int workers : new int[] {0, 2}) {
+        assertBatchesMatchFreshTransforms(data, t, order, workers);
+      }
+    }
+  }
+
+  private static void assertBatchesMatchFreshTransforms(ImageFiles data, Transforms t, int[] order, int workers) {
+    try (BatchLoader loader = new BatchLoader(data, t, 4, false, workers, 3)) {
+      for (int epoch = 0; epoch < 3; epoch++) {
+        Iterator<Batch> it = loader.epoch(epoch, order, 0);
+        int pos = 0;
+        while (it.hasNext()) {
+          Batch b = it.next();
+          int per = b.channels() * b.height() * b.width();
+          for (int i = 0; i < b.size(); i++) {
+            int idx = order[pos + i];
+            // outside the loader: fresh arrays, no reuse
+            Image fresh = t.apply(data.image(idx), loader.imageRandom(epoch, idx));
+            float[] got = java.util.Arrays.copyOfRange(b.images(), i * per, (i + 1) * per);
+            assertThat(got).as("workers %d epoch %d sample %d", workers, epoch, idx).containsExactly(fresh.pixels());
           }
+          pos += b.size();
         }
       }
     }

@@ -20,8 +20,8 @@ final class Resampling {
     if (y0 < 0 || x0 < 0 || y0 + h > img.height() || x0 + w > img.width()) {
       Image cropped = crop(img, y0, x0, h, w);
       Image out = resize(cropped, outH, outW);
-      if (out.data() != cropped.data()) {
-        ImageBuffers.recycle(cropped.data());
+      if (cropped != img && out.data() != cropped.data()) {
+        ImageBuffers.recycle(cropped.data()); // our intermediate; the input is the caller's to give back
       }
       return out;
     }
