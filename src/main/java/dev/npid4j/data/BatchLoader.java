@@ -35,6 +35,10 @@ public final class BatchLoader implements AutoCloseable {
   private final int prefetch;
   /** Free batch arrays (all of one length: a batch's C x H x W is fixed by the transforms). */
   private final ConcurrentLinkedDeque<float[]> freeBatches = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger batchArraysAllocated = new AtomicInteger();
+  /** The batches handed out last and before it (over epochs): the one before is the consumer's no more. */
+  private Batch last;
+  private Batch beforeLast;
 
   public BatchLoader(Dataset dataset, Transform transform, int batchSize, boolean dropLast, int workers, long seed) {
     this.dataset = dataset;
@@ -157,11 +161,6 @@ public final class BatchLoader implements AutoCloseable {
       freeBatches.addFirst(images);
     }
   }
-
-  private final AtomicInteger batchArraysAllocated = new AtomicInteger();
-  /** The batches handed out last and before it (over epochs): the one before is the consumer's no more. */
-  private Batch last;
-  private Batch beforeLast;
 
   private synchronized Batch deliver(Batch b) {
     if (beforeLast != null) {
