@@ -81,10 +81,8 @@ final class Charts {
         Report.esc(xLabel)));
     for (Series s : series) {
       StringBuilder pts = new StringBuilder();
-      for (int i = 0; i < s.x().length; i++) {
-        if (Double.isFinite(s.y()[i])) {
-          pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", px.applyAsDouble(s.x()[i]), py.applyAsDouble(s.y()[i])));
-        }
+      for (int i : thinned(s.x(), s.y(), MAX_POINTS)) {
+        pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", px.applyAsDouble(s.x()[i]), py.applyAsDouble(s.y()[i])));
       }
       sb.append("<polyline fill=\"none\" stroke=\"").append(s.color()).append("\" stroke-width=\"1.8\"")
           .append(s.dashed() ? " stroke-dasharray=\"6 4\"" : "").append(" points=\"").append(pts.toString().trim()).append("\"/>");
@@ -136,6 +134,47 @@ final class Charts {
   }
 
   /** About five round tick values covering [lo, hi]. */
+  /**
+   * Points drawn per line at most. A chart is ~450 px wide; an 800-epoch NPID++ run logs
+   * hundreds of thousands of steps, which would make report.html tens of megabytes.
+   */
+  static final int MAX_POINTS = 2000;
+
+  /**
+   * Indices of the finite points to draw: all of them when there are at most {@code max};
+   * otherwise, for each of max/2 equal stretches of the series, its lowest and its highest
+   * point in their order, so spikes and the envelope survive the thinning.
+   */
+  static int[] thinned(double[] x, double[] y, int max) {
+    int[] finite = java.util.stream.IntStream.range(0, x.length).filter(i -> Double.isFinite(y[i])).toArray();
+    if (finite.length <= max) {
+      return finite;
+    }
+    int buckets = max / 2;
+    int[] out = new int[2 * buckets];
+    int n = 0;
+    for (int b = 0; b < buckets; b++) {
+      int from = (int) ((long) finite.length * b / buckets);
+      int to = (int) ((long) finite.length * (b + 1) / buckets);
+      int lo = finite[from];
+      int hi = finite[from];
+      for (int k = from + 1; k < to; k++) {
+        int i = finite[k];
+        if (y[i] < y[lo]) {
+          lo = i;
+        }
+        if (y[i] > y[hi]) {
+          hi = i;
+        }
+      }
+      out[n++] = Math.min(lo, hi);
+      if (hi != lo) {
+        out[n++] = Math.max(lo, hi);
+      }
+    }
+    return java.util.Arrays.copyOf(out, n);
+  }
+
   static double[] ticks(double lo, double hi) {
     double span = hi - lo;
     double raw = span / 5;
