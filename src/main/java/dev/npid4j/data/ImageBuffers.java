@@ -21,10 +21,17 @@ import java.util.List;
  */
 public final class ImageBuffers {
   private static final ThreadLocal<ImageBuffers> LOCAL = ThreadLocal.withInitial(ImageBuffers::new);
-  /** Free arrays kept per thread: a pipeline holds at most three at once (input, output, scratch). */
-  private static final int MAX_FREE = 8;
-  /** Larger arrays (a decoded 40-megapixel photo) are left to the collector rather than kept per thread. */
-  private static final int MAX_POOLED = 1 << 24;
+  /**
+   * Free arrays kept per thread: a pipeline holds at most four at once (the decoded picture, a
+   * resampling pass, the output, the blur's scratch). With the size cap below a worker keeps at
+   * most 6 x 16 MB.
+   */
+  private static final int MAX_FREE = 6;
+  /**
+   * Larger arrays (pictures over ~1,300 x 1,000 once decoded to floats, rare in ImageNet) are left
+   * to the collector rather than kept per thread.
+   */
+  private static final int MAX_POOLED = 1 << 22;
 
   private final List<float[]> free = new ArrayList<>();
   private byte[] fileBytes = new byte[0];
