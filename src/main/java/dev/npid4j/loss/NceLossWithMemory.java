@@ -219,10 +219,7 @@ public final class NceLossWithMemory implements AutoCloseable {
         lossSum += terms.positive();
         lossSum += terms.negative();
         Tensor gradChunk = gradV.narrow(0, r0, rows);
-        Tensor dS = terms.dS();
-        for (int i = 0; i < rows; i++) {
-          torch.mv_out(gradChunk.select(0, i), weight.select(0, i).t(), dS.select(0, i));
-        }
+        rowProducts(gradChunk, weight, terms.dS(), true);
         gradChunk.div_(t);
       }
     }
@@ -272,12 +269,17 @@ public final class NceLossWithMemory implements AutoCloseable {
    * transposed product of the backward).
    */
   private Tensor scores(Tensor weight, Tensor v, Scalar t) {
-    int rows = (int) weight.size(0);
-    Tensor s = torch.empty(new long[] {rows, weight.size(1)}, Tensors.options(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
-    for (int i = 0; i < rows; i++) {
-      torch.mv_out(s.select(0, i), weight.select(0, i), v.select(0, i));
-    }
+    Tensor s = torch.empty(new long[] {weight.size(0), weight.size(1)}, Tensors.options(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
+    rowProducts(s, weight, v, false);
     return s.div_(t);
+  }
+
+  /** out[i] = W[i] x[i], or W[i]^T x[i] when {@code transposed}: one gemv per batch row (see {@link #scores}). */
+  private static void rowProducts(Tensor out, Tensor weight, Tensor x, boolean transposed) {
+    for (int i = 0; i < weight.size(0); i++) {
+      Tensor w = weight.select(0, i);
+      torch.mv_out(out.select(0, i), transposed ? w.t() : w, x.select(0, i));
+    }
   }
 
   /** The bank rows of batch rows [r0, r0 + rows), rows x (K+1) x D, in the reused buffer. */

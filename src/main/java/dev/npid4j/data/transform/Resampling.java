@@ -17,7 +17,7 @@ final class Resampling {
    * edges exactly as on a cropped copy, so the result is the same without the copy.
    */
   static Image resizedCrop(Image img, int y0, int x0, int h, int w, int outH, int outW) {
-    if (y0 < 0 || x0 < 0 || y0 + h > img.height() || x0 + w > img.width()) {
+    if (!inside(img, y0, x0, h, w)) {
       Image cropped = crop(img, y0, x0, h, w);
       Image out = resize(cropped, outH, outW);
       if (cropped != img && out.data() != cropped.data()) {
@@ -34,7 +34,7 @@ final class Resampling {
     }
     int n = img.channels() * h * w;
     float[] out = ImageBuffers.take(n);
-    if (y0 < 0 || x0 < 0 || y0 + h > img.height() || x0 + w > img.width()) {
+    if (!inside(img, y0, x0, h, w)) {
       java.util.Arrays.fill(out, 0, n, 0f); // the padding
     }
     float[] src = img.data();
@@ -50,6 +50,11 @@ final class Resampling {
       }
     }
     return new Image(img.channels(), h, w, out, img.tensor());
+  }
+
+  /** Whether the box (y0, x0, h, w) lies wholly inside the image. */
+  private static boolean inside(Image img, int y0, int x0, int h, int w) {
+    return y0 >= 0 && x0 >= 0 && y0 + h <= img.height() && x0 + w <= img.width();
   }
 
   static Image resize(Image img, int outH, int outW) {
