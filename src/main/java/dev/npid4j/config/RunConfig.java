@@ -50,8 +50,10 @@ public record RunConfig(
     }
   }
 
-  /** @param trunkName MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels */
-  /** {@code bf16Autocast}: MODEL.AMP_PARAMS.USE_AMP, the training forward under CPU autocast to bfloat16. */
+  /**
+   * @param trunkName MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels
+   * @param bf16Autocast MODEL.AMP_PARAMS.USE_AMP: the training forward under CPU autocast to bfloat16
+   */
   public record ModelConfig(String trunkName, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier,
       boolean bf16Autocast) {
     public int embeddingDim() {

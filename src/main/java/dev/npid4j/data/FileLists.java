@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
 
 /**
  * VISSL's {@code disk_filelist}: the images of a split listed in a file instead of a folder tree.
@@ -87,11 +86,7 @@ public final class FileLists {
         classes.add(Integer.toString(c));
       }
     }
-    TreeSet<Integer> distinct = new TreeSet<>();
-    for (int l : labels) {
-      distinct.add(l);
-    }
-    String what = classes.isEmpty() ? "unlabelled" : distinct.size() + " labels";
+    String what = classes.isEmpty() ? "unlabelled" : Arrays.stream(labels).distinct().count() + " labels";
     return ImageFiles.list("disk_filelist " + list + " (" + files.size() + " images, " + what + ")", files, labels, classes,
         grayFallbackSize);
   }

@@ -1,7 +1,6 @@
 package dev.npid4j.data;
 
 import dev.npid4j.UserError;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 
 /**
  * A data set of image files with optional class labels: VISSL's {@code disk_folder}

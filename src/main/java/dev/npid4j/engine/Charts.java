@@ -133,7 +133,6 @@ final class Charts {
     return sb.append("</svg>").toString();
   }
 
-  /** About five round tick values covering [lo, hi]. */
   /**
    * Points drawn per line at most. A chart is ~450 px wide; an 800-epoch NPID++ run logs
    * hundreds of thousands of steps, which would make report.html tens of megabytes.
@@ -175,6 +174,7 @@ final class Charts {
     return java.util.Arrays.copyOf(out, n);
   }
 
+  /** About five round tick values covering [lo, hi]. */
   static double[] ticks(double lo, double hi) {
     double span = hi - lo;
     double raw = span / 5;
