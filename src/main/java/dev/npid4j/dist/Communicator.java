@@ -24,6 +24,9 @@ public interface Communicator extends AutoCloseable {
     }
   }
 
+  /** In place: every rank ends with the element-wise sum over ranks. */
+  void allReduceSum(Tensor t);
+
   /** In place: every rank ends with the element-wise maximum over ranks. */
   void allReduceMax(Tensor t);
 

@@ -141,6 +141,11 @@ public final class GlooCommunicator implements Communicator {
   }
 
   @Override
+  public void allReduceSum(Tensor t) {
+    allReduce(t, ReduceOp.RedOpType.SUM, "all-reduce");
+  }
+
+  @Override
   public void allReduceMax(Tensor t) {
     allReduce(t, ReduceOp.RedOpType.MAX, "all-reduce (max)");
   }

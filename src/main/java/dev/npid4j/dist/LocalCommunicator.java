@@ -21,6 +21,9 @@ final class LocalCommunicator implements Communicator {
   public void allReduceMean(Tensor t) {}
 
   @Override
+  public void allReduceSum(Tensor t) {}
+
+  @Override
   public void allReduceMax(Tensor t) {}
 
   @Override

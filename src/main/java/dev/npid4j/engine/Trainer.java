@@ -12,6 +12,7 @@ import dev.npid4j.data.EpochSampler;
 import dev.npid4j.data.transform.Transforms;
 import dev.npid4j.dist.Communicator;
 import dev.npid4j.dist.ModelSync;
+import dev.npid4j.dist.SyncBatchNorm;
 import dev.npid4j.eval.KnnResult;
 import dev.npid4j.loss.LossOutput;
 import dev.npid4j.loss.NceLossWithMemory;
@@ -22,6 +23,7 @@ import dev.npid4j.optim.LrSchedule;
 import dev.npid4j.optim.ParamGroups;
 import dev.npid4j.optim.Sgd;
 import dev.npid4j.torch.Autocast;
+import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
@@ -160,10 +162,6 @@ public final class Trainer {
       throw new UserError("config.MACHINE.DEVICE=gpu, but this build of npid4j runs libtorch on the CPU only:"
           + " add config.MACHINE.DEVICE=cpu");
     }
-    if (cfg.distributed().syncBn() && comm.worldSize() > 1) {
-      throw new UserError("config.MODEL.SYNC_BN_CONFIG.CONVERT_BN_TO_SYNC_BN=true: SyncBatchNorm is not available in npid4j"
-          + " (libtorch's C++ API has none); set it to false (each rank then normalises over its own batch, as plain DDP does)");
-    }
     Path runDir = Path.of(cfg.checkpoint().dir());
     var finished = Checkpoints.finalCheckpoint(runDir);
     if (finished.isPresent() && !cfg.checkpoint().overwriteExisting()) {
@@ -211,6 +209,10 @@ public final class Trainer {
     out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads"
         + (comm.worldSize() > 1 ? String.format(Locale.ROOT, "; rank %d of %d (c10d Gloo), %d images per rank per step, %d globally",
             rank, comm.worldSize(), cfg.train().batchSize(), cfg.train().batchSize() * comm.worldSize()) : ""));
+    if (cfg.distributed().syncBn() && comm.worldSize() > 1) {
+      out.println("[train] SyncBatchNorm (CONVERT_BN_TO_SYNC_BN): BatchNorm statistics over the global batch of all "
+          + comm.worldSize() + " ranks");
+    }
     if (comm.worldSize() > 1 && !cfg.distributed().backend().equals("gloo")) {
       out.println("[train] note: config.DISTRIBUTED.BACKEND=" + cfg.distributed().backend() + " is for GPUs; on the CPU the ranks"
           + " talk through c10d's gloo backend (set BACKEND=gloo to silence this note)");
@@ -241,7 +243,9 @@ public final class Trainer {
             cfg.optimizer().momentum(), cfg.optimizer().weightDecay(), cfg.optimizer().nesterov());
         BatchLoader loader = new BatchLoader(train, trainTransform, cfg.train().batchSize(), cfg.train().dropLast(),
             cfg.numWorkers(), (long) cfg.seed() * 31);
-        ModelSync modelSync = comm.worldSize() > 1 ? new ModelSync(model, comm) : null) {
+        ModelSync modelSync = comm.worldSize() > 1 ? new ModelSync(model, comm) : null;
+        Layers.Installed syncBn = cfg.distributed().syncBn() && comm.worldSize() > 1
+            ? Layers.overrideBatchNorm(new SyncBatchNorm(comm)) : null) {
       this.sync = modelSync;
       Checkpoints.Position pos = new Checkpoints.Position(0, 0, 0);
       double trainSeconds = 0;

@@ -35,7 +35,7 @@ public final class MlpHead extends Module {
       if (spec.useBn()) {
         BatchNorm1dImpl bn = clf.register_module(Integer.toString(index++),
             Layers.batchNorm1d(dims.get(i), spec.batchNormEps(), spec.batchNormMomentum()));
-        layers.add(bn::forward);
+        layers.add(x -> Layers.forwardNorm(bn, x));
       }
       if (spec.useRelu()) {
         index++;

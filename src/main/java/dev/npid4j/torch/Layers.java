@@ -1,5 +1,6 @@
 package dev.npid4j.torch;
 
+import java.util.function.BiFunction;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.BatchNorm1dImpl;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
@@ -49,12 +50,45 @@ public final class Layers {
     };
   }
 
-  /** The forward of a layer made by {@link #norm2d} (Java cannot call a libtorch Module's forward generically). */
+  /**
+   * The forward of a normalisation layer made here: BatchNorm2d, BatchNorm1d or GroupNorm (Java
+   * cannot call a libtorch Module's forward generically). A BatchNorm layer in training mode goes
+   * through the installed {@link #overrideBatchNorm override}, if any.
+   */
   public static Tensor forwardNorm(Module norm, Tensor x) {
+    BiFunction<Module, Tensor, Tensor> override = batchNormOverride;
+    if (override != null && norm.is_training() && (norm instanceof BatchNorm2dImpl || norm instanceof BatchNorm1dImpl)) {
+      return override.apply(norm, x);
+    }
     if (norm instanceof BatchNorm2dImpl bn) {
       return bn.forward(x);
     }
+    if (norm instanceof BatchNorm1dImpl bn) {
+      return bn.forward(x);
+    }
     return ((GroupNormImpl) norm).forward(x);
+  }
+
+  private static volatile BiFunction<Module, Tensor, Tensor> batchNormOverride;
+
+  /**
+   * Replaces the training-mode forward of every BatchNorm layer by {@code forward} (layer, input)
+   * until the returned handle is closed: how SyncBatchNorm is switched on for a data-parallel run
+   * without changing the modules, so state-dict keys and checkpoints stay those of BatchNorm.
+   * One process trains one model, so the switch is process-wide.
+   */
+  public static Installed overrideBatchNorm(BiFunction<Module, Tensor, Tensor> forward) {
+    if (batchNormOverride != null) {
+      throw new IllegalStateException("a BatchNorm override is already installed");
+    }
+    batchNormOverride = forward;
+    return () -> batchNormOverride = null;
+  }
+
+  /** An installed override; closing it restores the layers' own forward. */
+  public interface Installed extends AutoCloseable {
+    @Override
+    void close();
   }
 
   /** The norm layer's scale (gamma). */

@@ -60,6 +60,56 @@ class DistributedTrainingTest {
     assertThat(launcher.log()).contains("rank 0 of 2 (c10d Gloo)");
 
     // 320 images / global batch 32 = 10 steps per epoch, 2 epochs: 20 steps on each side
+    assertSameWeightsAndBank(one, two, "GroupNorm", 20);
+    // only rank 0 writes the run directory, and it logged the global batch and the all-reduce share
+    String metrics = Files.readString(two.resolve("metrics.jsonl"));
+    assertThat(metrics).contains("\"allreduce_share\"").contains("\"world_size\":2");
+    assertThat(metrics.lines().filter(l -> l.contains("\"type\":\"epoch\"")).count()).isEqualTo(2);
+  }
+
+  /**
+   * VISSL's CONVERT_BN_TO_SYNC_BN: plain BatchNorm on one rank x 32 against SyncBatchNorm on two
+   * ranks x 16, compared after one step: the gradients (SGD's momentum buffers; the first step's
+   * LR is 0 in the warm-up), the BatchNorm running statistics and the memory bank. One step, not
+   * 20: with BatchNorm on these small synthetic images even one rank with 1 against 2 threads
+   * parts by 1e-3 within 20 steps (ReLU inputs at 0 in flat regions flip with the last bit),
+   * which the GroupNorm test above avoids. SyncBatchNormTest checks the arithmetic itself.
+   */
+  @Test
+  void syncBatchNormOnTwoRanksComputesTheGradientsOfBatchNormOnOneRank(@TempDir Path dir) throws Exception {
+    String[] oneStep = {"config.MODEL.TRUNK.RESNETS.NORM=BatchNorm", "config.DATA.TRAIN.DATA_LIMIT=32", "config.OPTIMIZER.num_epochs=1"};
+    Path one = dir.resolve("one");
+    new Trainer(RunConfig.fromArgs(config(one, 1, 32, oneStep)), new PrintStream(OutputStream.nullOutputStream())).run();
+
+    Path two = dir.resolve("two");
+    String[] args = concat(concat("train", config(two, 2, 32, oneStep)), List.of("config.MODEL.SYNC_BN_CONFIG.CONVERT_BN_TO_SYNC_BN=true"));
+    Run launcher = Run.start(dir.resolve("two.log"), Map.of(), args);
+    assertThat(launcher.waitFor(240)).as(launcher.log()).isEqualTo(0);
+    assertThat(launcher.log()).contains("SyncBatchNorm (CONVERT_BN_TO_SYNC_BN)");
+    double synced = largestRelativeDifference(one, two, true);
+    System.out.printf("SyncBatchNorm, 2 ranks x 16 vs BatchNorm, 1 rank x 32, after 1 step: largest relative difference %.2e (%s)%n",
+        synced, worstKey);
+    assertThat(synced).as(worstKey).isLessThanOrEqualTo(1e-5);
+
+    // without SyncBN each rank normalises over its own 16 images: other gradients and statistics
+    Path local = dir.resolve("local");
+    Run plain = Run.start(dir.resolve("local.log"), Map.of(), concat("train", config(local, 2, 32, oneStep)));
+    assertThat(plain.waitFor(240)).as(plain.log()).isEqualTo(0);
+    assertThat(largestRelativeDifference(one, local, true)).isGreaterThan(1e-2);
+  }
+
+  /** Model tensors (BatchNorm buffers included) and the memory bank of two finished runs agree within 1e-5 relative. */
+  private static void assertSameWeightsAndBank(Path one, Path two, String what, int steps) throws IOException {
+    double worst = largestRelativeDifference(one, two, false);
+    System.out.printf("%s, 2 ranks x 16 vs 1 rank x 32 after %d steps: largest relative difference %.2e (%s)%n", what, steps, worst, worstKey);
+    assertThat(worst).as(worstKey).isLessThanOrEqualTo(1e-5);
+  }
+
+  /** The tensor with the largest difference in the last comparison. */
+  private static String worstKey = "";
+
+  /** Over the model's tensors and the memory bank (and SGD's momentum buffers if asked), max |a - b| / max |a| of the worst tensor. */
+  private static double largestRelativeDifference(Path one, Path two, boolean momentum) throws IOException {
     Path a = Checkpoints.finalCheckpoint(one).orElseThrow();
     Path b = Checkpoints.finalCheckpoint(two).orElseThrow();
     int compared = 0;
@@ -68,24 +118,23 @@ class DistributedTrainingTest {
       Map<String, Tensor> x = Checkpoints.tensors(a);
       Map<String, Tensor> y = Checkpoints.tensors(b);
       for (String k : x.keySet()) {
-        if (!(k.startsWith("model.") || k.contains("memory")) || !x.get(k).is_floating_point()) {
+        boolean wanted = k.startsWith("model.") || k.contains("memory") || (momentum && k.contains("momentum_buffer"));
+        if (!wanted || !x.get(k).is_floating_point()) {
           continue;
         }
         Tensor u = x.get(k);
         Tensor v = y.get(k);
         double scale = Math.max(1e-12, u.abs().max().item_double());
-        double diff = u.sub(v).abs().max().item_double();
-        assertThat(diff / scale).as(k).isLessThanOrEqualTo(1e-5);
-        worst = Math.max(worst, diff / scale);
+        double relative = u.sub(v).abs().max().item_double() / scale;
+        if (relative >= worst) {
+          worst = relative;
+          worstKey = k;
+        }
         compared++;
       }
     }
-    System.out.printf("2 ranks x 16 vs 1 rank x 32 after 20 steps: %d tensors, largest relative difference %.2e%n", compared, worst);
     assertThat(compared).isGreaterThan(20);
-    // only rank 0 writes the run directory, and it logged the global batch and the all-reduce share
-    String metrics = Files.readString(two.resolve("metrics.jsonl"));
-    assertThat(metrics).contains("\"allreduce_share\"").contains("\"world_size\":2");
-    assertThat(metrics.lines().filter(l -> l.contains("\"type\":\"epoch\"")).count()).isEqualTo(2);
+    return worst;
   }
 
   @Test
