@@ -10,6 +10,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 NJ="$ROOT/bin/npid4j"
 ONLY="${ONLY:-quickstart resnet50}"
 OUT="${OUT:-$(mktemp -d /tmp/npid4j-dist.XXXXXX)}"
+mkdir -p "$OUT"
 "$NJ" --version >/dev/null   # build first, outside the timings
 
 run() { # name ranks threads per-rank-batch config args...

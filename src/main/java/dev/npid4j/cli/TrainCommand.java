@@ -56,7 +56,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** One rank: only rank 0 prints progress (the others report errors only), as VISSL logs on rank 0. */
   private static int trainAsRank(RunConfig cfg, Rendezvous r) {
-    GlooCommunicator comm = GlooCommunicator.connect(r);
+    GlooCommunicator comm = GlooCommunicator.connect(r, cfg.machine().device().equals("gpu"));
     PrintStream out = r.rank() == 0 ? System.out : new PrintStream(OutputStream.nullOutputStream());
     try {
       new Trainer(cfg, out, comm, r.localWorldSize()).run();

@@ -14,6 +14,11 @@ public interface Communicator extends AutoCloseable {
 
   int worldSize();
 
+  /** This process's index among the ranks of its node (its GPU, in a GPU run). */
+  default int localRank() {
+    return 0;
+  }
+
   /** In place: every rank ends with the element-wise mean over ranks. */
   void allReduceMean(Tensor t);
 
@@ -26,6 +31,21 @@ public interface Communicator extends AutoCloseable {
 
   /** In place: every rank ends with the element-wise sum over ranks. */
   void allReduceSum(Tensor t);
+
+  /** An all-reduce in flight. */
+  interface Pending {
+    /** Waits until the all-reduce has finished (or throws {@link CollectiveFailure}). */
+    void await();
+  }
+
+  /**
+   * Starts {@link #allReduceSum} of a contiguous tensor and returns at once where the backend
+   * runs collectives in the background (Gloo does); the tensor holds the sum after {@code await}.
+   */
+  default Pending startAllReduceSum(Tensor t) {
+    allReduceSum(t);
+    return () -> {};
+  }
 
   /** In place: every rank ends with the element-wise maximum over ranks. */
   void allReduceMax(Tensor t);

@@ -11,10 +11,12 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BarrierOptions;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.FileStore;
 import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.PrefixStore;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
 import org.bytedeco.pytorch.Scalar;
@@ -25,6 +27,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.gloo.Device;
+import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -37,7 +40,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class GlooCommunicator implements Communicator {
   private final Store store;
   private final ProcessGroupGloo group;
+  /** NCCL, for CUDA tensors (GPU runs); null on the CPU. */
+  private final Backend cudaGroup;
   private final int rank;
+  private final int localRank;
   private final int worldSize;
   private final Duration timeout;
 
@@ -45,10 +51,12 @@ public final class GlooCommunicator implements Communicator {
   private final Thread heartbeat;
   private volatile boolean closed;
 
-  private GlooCommunicator(Store store, ProcessGroupGloo group, Rendezvous r) {
+  private GlooCommunicator(Store store, ProcessGroupGloo group, Backend cudaGroup, Rendezvous r) {
     this.store = store;
     this.group = group;
+    this.cudaGroup = cudaGroup;
     this.rank = r.rank();
+    this.localRank = r.localRank();
     this.worldSize = r.worldSize();
     this.timeout = r.timeout();
     this.storeHost = r.initMethod().equals("tcp") ? "Rank 0, which serves the rendezvous store at " + r.where() + ", is gone"
@@ -80,6 +88,15 @@ public final class GlooCommunicator implements Communicator {
 
   /** Joins the job; returns once every rank has joined, or fails after the rendezvous timeout. */
   public static GlooCommunicator connect(Rendezvous r) {
+    return connect(r, false);
+  }
+
+  /**
+   * Joins the job, with an NCCL process group next to the Gloo one when {@code nccl} (GPU runs,
+   * GPU build): collectives on CUDA tensors go through NCCL, those on CPU tensors (the loss value,
+   * the stop flag, barriers) through Gloo, as PyTorch does with a "cpu:gloo,cuda:nccl" group.
+   */
+  public static GlooCommunicator connect(Rendezvous r, boolean nccl) {
     Torch.load();
     Milliseconds ms = new Milliseconds(r.timeout().toMillis());
     Store store;
@@ -102,7 +119,8 @@ public final class GlooCommunicator implements Communicator {
       ProcessGroupGloo.Options po = ProcessGroupGloo.Options.create(ms);
       po.devices(new GlooDeviceVector(device(r)));
       ProcessGroupGloo pg = new ProcessGroupGloo(store, r.rank(), r.worldSize(), po);
-      return new GlooCommunicator(store, pg, r);
+      Backend cuda = nccl ? new ProcessGroupNCCL(new PrefixStore("nccl", store), r.rank(), r.worldSize()) : null;
+      return new GlooCommunicator(store, pg, cuda, r);
     } catch (RuntimeException e) {
       throw new CollectiveFailure(String.format(Locale.ROOT, "rank %d: cannot connect the Gloo process group of %d ranks at %s: %s",
           r.rank(), r.worldSize(), r.where(), firstLine(e)), e);
@@ -130,6 +148,16 @@ public final class GlooCommunicator implements Communicator {
   }
 
   @Override
+  public int localRank() {
+    return localRank;
+  }
+
+  /** The process group for {@code t}: NCCL for a CUDA tensor, Gloo otherwise. */
+  private Backend on(Tensor t) {
+    return cudaGroup != null && t.is_cuda() ? cudaGroup : group;
+  }
+
+  @Override
   public int worldSize() {
     return worldSize;
   }
@@ -145,6 +173,16 @@ public final class GlooCommunicator implements Communicator {
     allReduce(t, ReduceOp.RedOpType.SUM, "all-reduce");
   }
 
+  /** Gloo runs the collective on its own threads: the caller goes on (with the backward pass) until await. */
+  @Override
+  public Pending startAllReduceSum(Tensor t) {
+    String what = "all-reduce of a gradient bucket";
+    Work work = run(what, () -> on(t).allreduce(new TensorVector(t), new AllreduceOptions().reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM))));
+    return () -> run(what, () -> {
+      work._wait();
+    });
+  }
+
   @Override
   public void allReduceMax(Tensor t) {
     allReduce(t, ReduceOp.RedOpType.MAX, "all-reduce (max)");
@@ -156,7 +194,7 @@ public final class GlooCommunicator implements Communicator {
     List<Work> works = new ArrayList<>();
     run("all-reduce of " + flats.size() + " gradient buckets", () -> {
       for (Tensor f : flats) {
-        works.add(group.allreduce(new TensorVector(f), new AllreduceOptions().reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM))));
+        works.add(on(f).allreduce(new TensorVector(f), new AllreduceOptions().reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM))));
       }
       for (Work w : works) {
         w._wait();
@@ -169,7 +207,7 @@ public final class GlooCommunicator implements Communicator {
   }
 
   private void allReduce(Tensor t, ReduceOp.RedOpType op, String what) {
-    inPlace(t, c -> run(what, () -> group.allreduce(new TensorVector(c), new AllreduceOptions().reduceOp(new ReduceOp(op)))._wait()));
+    inPlace(t, c -> run(what, () -> on(c).allreduce(new TensorVector(c), new AllreduceOptions().reduceOp(new ReduceOp(op)))._wait()));
   }
 
   /** Gloo works on contiguous memory: a strided tensor goes through a contiguous copy and back. */
@@ -205,7 +243,7 @@ public final class GlooCommunicator implements Communicator {
     outShape[0] = max * worldSize;
     Tensor out = torch.empty(outShape, in.options(), new org.bytedeco.pytorch.MemoryFormatOptional());
     Tensor src = in;
-    run("all-gather", () -> group._allgather_base(out, src)._wait());
+    run("all-gather", () -> on(src)._allgather_base(out, src)._wait());
     if (equal) {
       return out;
     }
@@ -223,7 +261,7 @@ public final class GlooCommunicator implements Communicator {
   public void broadcast(Tensor t, int root) {
     BroadcastOptions o = new BroadcastOptions();
     o.rootRank(root);
-    inPlace(t, c -> run("broadcast", () -> group.broadcast(new TensorVector(c), o)._wait()));
+    inPlace(t, c -> run("broadcast", () -> on(c).broadcast(new TensorVector(c), o)._wait()));
   }
 
   @Override
@@ -314,6 +352,9 @@ public final class GlooCommunicator implements Communicator {
       barrier(Duration.ofMillis(GOODBYE_MILLIS));
     } catch (RuntimeException e) {
       // a peer is gone: nothing left to coordinate with
+    }
+    if (cudaGroup != null) {
+      cudaGroup.close();
     }
     group.close();
     try {

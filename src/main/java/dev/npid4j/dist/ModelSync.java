@@ -8,15 +8,25 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorBase;
+import org.bytedeco.pytorch.TensorTensorHook;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * What PyTorch's DistributedDataParallel does for a model, done explicitly (libtorch's C++
  * frontend has no DDP module): rank 0's parameters and buffers to every rank at the start, its
- * BatchNorm buffers before every forward (broadcast_buffers), and after every backward the
- * gradients averaged over ranks, packed into flat buckets of about {@value #BUCKET_BYTES} bytes
- * (DDP's 25 MB) that are all-reduced together.
+ * BatchNorm buffers before every forward (broadcast_buffers), and the gradients averaged over
+ * ranks, packed into flat buckets of about {@value #BUCKET_BYTES} bytes (DDP's 25 MB).
+ *
+ * <p>As in DDP, the all-reduce overlaps the backward pass: a gradient hook on every parameter
+ * copies its gradient into its bucket as soon as autograd has computed it, and a bucket whose
+ * gradients are all there is all-reduced at once, on Gloo's threads, while the backward goes on.
+ * Buckets hold the parameters in reverse order, the order in which the backward produces their
+ * gradients, so the first bucket is ready early. {@link #averageGradients} then waits for the
+ * buckets in flight, all-reduces any bucket still incomplete (parameters without a gradient
+ * count as zeros), and copies the means back.
  *
  * <p>The flat buckets are allocated once; a step only copies gradients in and out of them.
  */
@@ -31,6 +41,15 @@ public final class ModelSync implements AutoCloseable {
   private final List<Tensor> flats = new ArrayList<>();
   private Tensor flatBuffers;
   private double commSeconds;
+  private final List<Slot> slots = new ArrayList<>();
+  /** Kept reachable: libtorch calls them back during every backward. */
+  private final List<GradReady> hooks = new ArrayList<>();
+  private final Communicator.Pending[] inFlight;
+  /** Per bucket, the parameters whose gradient has not arrived in this backward. */
+  private final int[] missing;
+  private boolean armed;
+  private boolean reused;
+  private RuntimeException failure;
 
   public ModelSync(Module model, Communicator comm) {
     this.comm = comm;
@@ -40,7 +59,9 @@ public final class ModelSync implements AutoCloseable {
     }
     List<Tensor> bucket = new ArrayList<>();
     long bytes = 0;
-    for (Tensor p : params) {
+    List<Tensor> backwardOrder = new ArrayList<>(params);
+    java.util.Collections.reverse(backwardOrder);
+    for (Tensor p : backwardOrder) {
       long size = p.numel() * p.element_size();
       if (!bucket.isEmpty() && bytes + size > BUCKET_BYTES) {
         addBucket(bucket);
@@ -56,6 +77,80 @@ public final class ModelSync implements AutoCloseable {
     if (!floatBuffers.isEmpty()) {
       flatBuffers = Tensors.keep(torch.empty(new long[] {count(floatBuffers)}, floatBuffers.get(0).options(), new MemoryFormatOptional()));
     }
+    inFlight = new Communicator.Pending[buckets.size()];
+    missing = new int[buckets.size()];
+    for (int i = 0; i < buckets.size(); i++) {
+      long off = 0;
+      for (Tensor p : buckets.get(i)) {
+        Slot slot = new Slot(i, flats.get(i).narrow(0, off, p.numel()));
+        off += p.numel();
+        slots.add(slot);
+        GradReady hook = new GradReady(slot);
+        hooks.add(hook);
+        p.register_hook(hook);
+      }
+    }
+  }
+
+  /** A parameter's place in its bucket's flat buffer, and whether this step's gradient is in it. */
+  private static final class Slot {
+    final int bucket;
+    final Tensor flat;
+    boolean filled;
+
+    Slot(int bucket, Tensor flat) {
+      this.bucket = bucket;
+      this.flat = flat;
+    }
+  }
+
+  /** One hook per parameter (JavaCPP callbacks know nothing of the tensor they are called for). */
+  private final class GradReady extends TensorTensorHook {
+    private final Slot slot;
+
+    GradReady(Slot slot) {
+      this.slot = slot;
+    }
+
+    @Override
+    public TensorBase call(TensorBase gradient) {
+      Tensor grad = new Tensor(gradient);
+      if (armed) {
+        long start = System.nanoTime();
+        if (slot.filled) {
+          reused = true; // a parameter used twice in one forward: averageGradients repacks after the backward
+        } else {
+          slot.filled = true;
+          slot.flat.copy_(grad.reshape(-1));
+          if (--missing[slot.bucket] == 0 && !reused && failure == null) {
+            try {
+              inFlight[slot.bucket] = comm.startAllReduceSum(flats.get(slot.bucket));
+            } catch (RuntimeException e) {
+              failure = e; // thrown from averageGradients: an exception must not cross libtorch's backward
+            }
+          }
+        }
+        commSeconds += (System.nanoTime() - start) / 1e9;
+      }
+      return grad;
+    }
+  }
+
+  /**
+   * Call before the training backward: from here until {@link #averageGradients}, each
+   * parameter's gradient goes into its bucket as the backward produces it, and full buckets are
+   * all-reduced while the backward runs.
+   */
+  public void beginBackward() {
+    for (Slot s : slots) {
+      s.filled = false;
+    }
+    for (int i = 0; i < buckets.size(); i++) {
+      missing[i] = buckets.get(i).size();
+      inFlight[i] = null;
+    }
+    reused = false;
+    armed = true;
   }
 
   private void addBucket(List<Tensor> bucket) {
@@ -101,18 +196,48 @@ public final class ModelSync implements AutoCloseable {
     }
   }
 
-  /** Every parameter's gradient replaced by its mean over ranks (a missing gradient counts as zeros). */
+  /**
+   * Every parameter's gradient replaced by its mean over ranks (a missing gradient counts as
+   * zeros). After {@link #beginBackward} and a backward, most buckets are already in flight;
+   * without it (or when a parameter got two gradients in one backward) everything is packed and
+   * all-reduced here.
+   */
   public void averageGradients() {
     long start = System.nanoTime();
+    boolean overlapped = armed && !reused;
+    armed = false;
+    if (failure != null) {
+      RuntimeException e = failure;
+      failure = null;
+      throw e;
+    }
     try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-      forEachSlot((p, grad, slot) -> {
-        if (grad.defined()) {
-          slot.copy_(grad.reshape(-1));
-        } else {
-          slot.zero_();
+      for (int b = 0; b < buckets.size(); b++) {
+        if (overlapped && inFlight[b] == null) {
+          fillMissing(b);
+          inFlight[b] = comm.startAllReduceSum(flats.get(b));
         }
-      });
-      comm.allReduceMean(flats);
+      }
+      for (int b = 0; b < buckets.size(); b++) {
+        if (inFlight[b] != null) {
+          inFlight[b].await(); // also when falling back: every rank started the same all-reduces
+          inFlight[b] = null;
+        }
+      }
+      if (!overlapped) {
+        forEachSlot((p, grad, slot) -> {
+          if (grad.defined()) {
+            slot.copy_(grad.reshape(-1));
+          } else {
+            slot.zero_();
+          }
+        });
+        comm.allReduceMean(flats);
+      } else {
+        for (Tensor f : flats) {
+          f.div_(new Scalar((double) comm.worldSize()));
+        }
+      }
       forEachSlot((p, grad, slot) -> {
         if (grad.defined()) {
           grad.copy_(slot.view_as(grad));
@@ -122,6 +247,15 @@ public final class ModelSync implements AutoCloseable {
       });
     }
     commSeconds += (System.nanoTime() - start) / 1e9;
+  }
+
+  /** Zeros in the slots of bucket {@code b} whose parameter got no gradient in this backward. */
+  private void fillMissing(int b) {
+    for (Slot slot : slots) {
+      if (slot.bucket == b && !slot.filled) {
+        slot.flat.zero_();
+      }
+    }
   }
 
   private interface SlotAction {
@@ -164,6 +298,9 @@ public final class ModelSync implements AutoCloseable {
 
   @Override
   public void close() {
+    for (Slot slot : slots) {
+      slot.flat.close();
+    }
     for (Tensor f : flats) {
       f.close();
     }

@@ -6,6 +6,7 @@ import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.optim.Sgd;
 import dev.npid4j.torch.Archives;
+import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Tensors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
@@ -60,17 +62,17 @@ public final class Checkpoints {
         OutputArchive root = new OutputArchive();
         root.write("format", torch.tensor((long) FORMAT));
         OutputArchive m = new OutputArchive();
-        model.save(m);
+        saveOnCpu(model, m);
         root.write("model", m);
         OutputArchive l = new OutputArchive();
-        l.write("memory", loss.memory());
+        l.write("memory", Devices.cpu(loss.memory()));
         l.write("Z", torch.tensor(loss.z()));
         root.write("loss", l);
         OutputArchive o = new OutputArchive();
         List<Tensor> bufs = sgd.momentumBuffers();
         for (int i = 0; i < bufs.size(); i++) {
           if (bufs.get(i) != null) {
-            o.write("momentum_buffer_" + i, bufs.get(i));
+            o.write("momentum_buffer_" + i, Devices.cpu(bufs.get(i)));
           }
         }
         o.write("started", torch.tensor(sgd.started() ? 1L : 0L));
@@ -91,6 +93,25 @@ public final class Checkpoints {
     Files.createSymbolicLink(tempLink, target.getFileName());
     Files.move(tempLink, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     return target;
+  }
+
+  /**
+   * The model's tensors as CPU tensors, so that a checkpoint of a GPU run loads anywhere (a CPU
+   * machine, Python). A model on a GPU is moved out and back: its parameter tensors keep their
+   * identity (libtorch's set_data), so the optimizer's references stay valid.
+   */
+  private static void saveOnCpu(NpidModel model, OutputArchive archive) {
+    Device device = Devices.of(model);
+    if (!device.is_cuda()) {
+      model.save(archive);
+      return;
+    }
+    model.to(Devices.CPU, false);
+    try {
+      model.save(archive);
+    } finally {
+      model.to(device, false);
+    }
   }
 
   /** Loads {@code file} into the given live objects and returns the position and metadata. */

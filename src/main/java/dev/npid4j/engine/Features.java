@@ -6,6 +6,7 @@ import dev.npid4j.data.Dataset;
 import dev.npid4j.data.transform.Transform;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.torch.Ops;
+import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.config.EvalSettings;
 import java.util.Iterator;
@@ -16,6 +17,7 @@ import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -34,9 +36,10 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
    */
   public static Features extract(NpidModel model, Dataset data, Transform evalTransform, int batchSize, int workers, boolean normalize) {
     model.eval();
+    Device device = Devices.of(model);
     try (NoGradGuard g = new NoGradGuard()) {
       return collect(data, evalTransform, batchSize, workers, normalize,
-          b -> model.forward(Tensors.fromFloats(b.images(), b.shape())));
+          b -> Devices.cpu(model.forward(Devices.to(Tensors.fromFloats(b.images(), b.shape()), device))));
     } finally {
       model.train(true);
     }
@@ -56,17 +59,18 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
       int workers, List<EvalSettings.PooledLayer> layers, boolean head) {
     List<String> trunkLayers = layers.stream().map(EvalSettings.PooledLayer::layer).distinct().toList();
     model.eval();
+    Device device = Devices.of(model);
     try (NoGradGuard g = new NoGradGuard()) {
       return collectMany(data, evalTransform, batchSize, workers, false, b -> {
-        Tensor x = Tensors.fromFloats(b.images(), b.shape());
+        Tensor x = Devices.to(Tensors.fromFloats(b.images(), b.shape()), device);
         Map<String, Tensor> out = new LinkedHashMap<>();
         if (head) {
-          out.put("heads", model.forward(x));
+          out.put("heads", Devices.cpu(model.forward(x)));
         }
         if (!trunkLayers.isEmpty()) {
           Map<String, Tensor> f = model.trunk().forwardLayers(x, trunkLayers);
           for (EvalSettings.PooledLayer l : layers) {
-            out.put(l.layer(), pool(f.get(l.layer()), l));
+            out.put(l.layer(), Devices.cpu(pool(f.get(l.layer()), l)));
           }
         }
         return out;

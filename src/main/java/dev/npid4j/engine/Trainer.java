@@ -23,6 +23,7 @@ import dev.npid4j.optim.LrSchedule;
 import dev.npid4j.optim.ParamGroups;
 import dev.npid4j.optim.Sgd;
 import dev.npid4j.torch.Autocast;
+import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
@@ -42,6 +43,7 @@ import java.util.Map;
 import java.util.zip.CRC32;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -62,6 +64,8 @@ public final class Trainer {
   private final RunConfig cfg;
   private final PrintStream out;
   private final Communicator comm;
+  /** Where the model, the batches and the memory bank live (MACHINE.DEVICE). */
+  private Device device = Devices.CPU;
   private final int localProcesses;
   /** Rank 0 alone writes the run directory (checkpoints, metrics, report, kNN); every rank trains. */
   private final boolean lead;
@@ -158,10 +162,7 @@ public final class Trainer {
   }
 
   private TrainSummary train() throws IOException {
-    if (cfg.machine().device().equals("gpu")) {
-      throw new UserError("config.MACHINE.DEVICE=gpu, but this build of npid4j runs libtorch on the CPU only:"
-          + " add config.MACHINE.DEVICE=cpu");
-    }
+    device = Devices.forMachine(cfg.machine().device(), comm.localRank());
     Path runDir = Path.of(cfg.checkpoint().dir());
     var finished = Checkpoints.finalCheckpoint(runDir);
     if (finished.isPresent() && !cfg.checkpoint().overwriteExisting()) {
@@ -224,6 +225,7 @@ public final class Trainer {
     Torch.manualSeed(cfg.seed());
     NpidModel model = new NpidModel(cfg.model().trunkName(), cfg.model().trunk(), cfg.model().heads());
     scaleHeads(model, cfg.model().headParamsMultiplier());
+    model.to(device, false); // initialised on the CPU from the seed, as a CPU run, then moved
     model.train(true);
     out.println(String.format(Locale.ROOT, "[train] model %s: %,d parameters", modelDescription(), StateDict.parameterCount(model)));
 
@@ -238,7 +240,8 @@ public final class Trainer {
 
     // VISSL seeds each rank's bank with (SEED_VALUE + rank) x num_epochs and averages them on the first forward
     long bankSeed = (long) (cfg.seed() + (cfg.tree().getBool(SAME_INIT_KEY) ? 0 : rank)) * epochs;
-    try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().withMemorySize(n), ScalarType.Float, bankSeed, negatives, comm);
+    try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().withMemorySize(n), ScalarType.Float, bankSeed, negatives, comm,
+            device);
         Sgd sgd = new Sgd(ParamGroups.of(model, cfg.optimizer().regularizeBn(), cfg.optimizer().regularizeBias()),
             cfg.optimizer().momentum(), cfg.optimizer().weightDecay(), cfg.optimizer().nesterov());
         BatchLoader loader = new BatchLoader(train, trainTransform, cfg.train().batchSize(), cfg.train().dropLast(),
@@ -297,6 +300,7 @@ public final class Trainer {
         out.println(String.format(Locale.ROOT, "[train] resumed from %s: epoch %d, step %d/%d (global step %d)",
             resumeFrom.getFileName(), pos.epoch() + 1, pos.stepInEpoch(), stepsPerEpoch, pos.globalStep()));
       }
+      model.to(device, false); // a checkpoint or initial weights are read into CPU tensors
       if (sync != null) {
         checkSameStart(pos, resumeFrom);
         sync.broadcastFromRankZero();
@@ -395,7 +399,7 @@ public final class Trainer {
           }
           boolean last = epoch == epochs - 1;
           if (knn != null && knn.due(epoch, epochs)) {
-            knn.evaluate(epoch + 1, model, loss.memory(), rec);
+            knn.evaluate(epoch + 1, model, Devices.cpu(loss.memory()), rec);
           }
           List<String> bad = train.unreadable();
           if (!bad.isEmpty() && lead) {
@@ -446,9 +450,9 @@ public final class Trainer {
       if (sync != null && cfg.distributed().broadcastBuffers()) {
         sync.broadcastBuffers();
       }
-      Tensor images = Tensors.fromFloats(batch.images(), batch.shape());
+      Tensor images = Devices.to(Tensors.fromFloats(batch.images(), batch.shape()), device);
       Tensor embedding;
-      try (Autocast amp = cfg.model().bf16Autocast() ? Autocast.cpuBfloat16() : null) {
+      try (Autocast amp = cfg.model().bf16Autocast() ? Autocast.bfloat16(device) : null) {
         embedding = model.forward(images);
       }
       LossOutput lo = loss.forward(List.of(embedding), batch.indices());
@@ -470,6 +474,9 @@ public final class Trainer {
             Files.exists(link) ? link.toRealPath() : "(none yet)"));
       }
       sgd.zeroGrad();
+      if (sync != null) {
+        sync.beginBackward();
+      }
       embedding.backward(lo.gradients().get(0), new BoolOptional(), false, new TensorArrayRefOptional());
       if (sync != null) {
         sync.averageGradients();

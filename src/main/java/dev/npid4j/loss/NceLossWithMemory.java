@@ -1,6 +1,7 @@
 package dev.npid4j.loss;
 
 import dev.npid4j.dist.Communicator;
+import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import java.util.ArrayList;
@@ -9,9 +10,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -52,6 +56,15 @@ public final class NceLossWithMemory implements AutoCloseable {
    * (VISSL: (SEED_VALUE + rank) x num_epochs).
    */
   public static NceLossWithMemory create(NceLossParams params, ScalarType dtype, long seed, NegativeSampler sampler, Communicator comm) {
+    return create(params, dtype, seed, sampler, comm, Devices.CPU);
+  }
+
+  /**
+   * The same bank (drawn on the CPU from the same seed, so a GPU run starts from the bank a CPU
+   * run starts from) kept on {@code device}.
+   */
+  public static NceLossWithMemory create(NceLossParams params, ScalarType dtype, long seed, NegativeSampler sampler, Communicator comm,
+      Device device) {
     Tensor bank;
     try (PointerScope scope = new PointerScope()) {
       torch.manual_seed(seed);
@@ -65,7 +78,7 @@ public final class NceLossWithMemory implements AutoCloseable {
           block.div_(Ops.rowNorm(block));
         }
       }
-      bank = Tensors.keep(raw);
+      bank = Tensors.keep(Devices.to(raw, device));
     }
     return new NceLossWithMemory(params, bank, dtype, sampler, comm);
   }
@@ -86,6 +99,16 @@ public final class NceLossWithMemory implements AutoCloseable {
     this.temperature = Ops.roundToFloatIf(f32, params.temperature());
     this.momentum = Ops.roundToFloatIf(f32, params.momentum());
     this.z = Ops.roundToFloatIf(f32, params.normConstant());
+  }
+
+  /** Options of a new tensor of {@code type} on the bank's device. */
+  private TensorOptions on(ScalarType type) {
+    return Tensors.options(type).device(new DeviceOptional(memory.device()));
+  }
+
+  /** A CPU tensor (indices built in Java) on the bank's device. */
+  private Tensor onDevice(Tensor t) {
+    return Devices.to(t, memory.device());
   }
 
   public NceLossParams params() {
@@ -138,8 +161,8 @@ public final class NceLossWithMemory implements AutoCloseable {
           throw new IllegalArgumentException("target " + y[i] + " is outside the memory bank [0, " + params.memorySize() + ")");
         }
       }
-      Tensor keptIdx = Tensors.fromLongs(keptRows, keptRows.length);
-      Tensor yT = Tensors.fromLongs(y, y.length);
+      Tensor keptIdx = onDevice(Tensors.fromLongs(keptRows, keptRows.length));
+      Tensor yT = onDevice(Tensors.fromLongs(y, y.length));
       double total = 0;
       List<Tensor> grads = new ArrayList<>(outputs.size());
       for (int o = 0; o < outputs.size(); o++) {
@@ -148,7 +171,7 @@ public final class NceLossWithMemory implements AutoCloseable {
           throw new IllegalArgumentException("model output " + o + " must be " + targets.length + " x "
               + params.embeddingDim() + " (embedding_dim), got " + Arrays.toString(Tensors.shape(out)));
         }
-        Tensor grad = torch.zeros(new long[] {out.size(0), out.size(1)}, Tensors.options(dtype));
+        Tensor grad = torch.zeros(new long[] {out.size(0), out.size(1)}, on(dtype));
         if (y.length > 0) {
           boolean update = params.updateMemOnForward() || params.updateMemWithEmbIndex() == o;
           OutputResult r = forwardOne(out.detach().to(dtype), keptIdx, y, yT, update);
@@ -186,8 +209,9 @@ public final class NceLossWithMemory implements AutoCloseable {
     if (params.sharedNegatives()) {
       return forwardShared(v, norm, yT, updateMemory);
     }
-    Tensor idx = indexBuffer(b * width);
-    sampler.drawRowsInto(idx, Math.toIntExact(b), Math.toIntExact(width), params.memorySize());
+    Tensor drawn = indexBuffer(b * width);
+    sampler.drawRowsInto(drawn, Math.toIntExact(b), Math.toIntExact(width), params.memorySize());
+    Tensor idx = onDevice(drawn);
     idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
     long elem = dtype == ScalarType.Double ? 8 : 4;
     int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elem)));
@@ -208,7 +232,7 @@ public final class NceLossWithMemory implements AutoCloseable {
     }
 
     Scalar invB = new Scalar(1.0 / b);
-    Tensor gradV = torch.empty(new long[] {b, d}, Tensors.options(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
+    Tensor gradV = torch.empty(new long[] {b, d}, on(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
     double lossSum = 0;
     for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
       try (PointerScope scope = new PointerScope()) {
@@ -240,8 +264,9 @@ public final class NceLossWithMemory implements AutoCloseable {
   private OutputResult forwardShared(Tensor v, Tensor norm, Tensor yT, boolean updateMemory) {
     int b = (int) v.size(0);
     int k = params.numNegatives();
-    Tensor idx = indexBuffer(k);
-    sampler.drawInto(idx, k, params.memorySize());
+    Tensor drawn = indexBuffer(k);
+    sampler.drawInto(drawn, k, params.memorySize());
+    Tensor idx = onDevice(drawn);
     Tensor pos = memory.index_select(0, yT);
     Tensor neg = memory.index_select(0, idx);
     Scalar t = new Scalar(temperature);
@@ -269,7 +294,7 @@ public final class NceLossWithMemory implements AutoCloseable {
    * transposed product of the backward).
    */
   private Tensor scores(Tensor weight, Tensor v, Scalar t) {
-    Tensor s = torch.empty(new long[] {weight.size(0), weight.size(1)}, Tensors.options(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
+    Tensor s = torch.empty(new long[] {weight.size(0), weight.size(1)}, on(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
     rowProducts(s, weight, v, false);
     return s.div_(t);
   }
@@ -315,7 +340,7 @@ public final class NceLossWithMemory implements AutoCloseable {
     return new Terms(positive, 0, dS);
   }
 
-  /** The reused int64 home of the sampled indices (grown when needed). */
+  /** The reused int64 home of the sampled indices, in main memory where the sampler writes them (grown when needed). */
   private Tensor indexBuffer(long count) {
     if (indices == null || indices.size(0) < count) {
       if (indices != null) {
@@ -334,7 +359,7 @@ public final class NceLossWithMemory implements AutoCloseable {
       if (gathered != null) {
         gathered.close();
       }
-      gathered = Tensors.keep(torch.empty(new long[] {rows, params.embeddingDim()}, Tensors.options(dtype),
+      gathered = Tensors.keep(torch.empty(new long[] {rows, params.embeddingDim()}, on(dtype),
           new org.bytedeco.pytorch.MemoryFormatOptional()));
     }
     Tensor out = gathered.narrow(0, 0, rows);
@@ -346,10 +371,10 @@ public final class NceLossWithMemory implements AutoCloseable {
   private void updateMemory(Tensor v, Tensor y) {
     Tensor vAll = comm.allGather(v);
     Tensor yAll = comm.allGather(y);
-    long[] ys = Tensors.toLongs(yAll);
+    long[] ys = Tensors.toLongs(Devices.cpu(yAll));
     long[] last = lastOccurrences(ys);
     if (last.length != ys.length) {
-      Tensor keep = Tensors.fromLongs(last, last.length);
+      Tensor keep = onDevice(Tensors.fromLongs(last, last.length));
       vAll = vAll.index_select(0, keep);
       yAll = yAll.index_select(0, keep);
     }

@@ -74,7 +74,8 @@ class CliTest {
   void gpuOnThisBuildIsExplained(@TempDir Path dir) {
     Result r = cli("train", "config=pretrain/npid/npid_8gpu_resnet", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
         "config.DISTRIBUTED.NUM_PROC_PER_NODE=1");
-    assertOneLineError(r, "config.MACHINE.DEVICE=cpu");
+    assertOneLineError(r, "config.MACHINE.DEVICE=cpu", "NPID4J_GPU=1");
+    assertThat(Files.exists(dir.resolve("run"))).isFalse();
   }
 
   @Test
