@@ -119,6 +119,9 @@ final class BenchCommand implements Runnable {
     int iters;
     @Option(names = "--warmup", defaultValue = "2")
     int warmup;
+    @Option(names = "--bank-dtype", defaultValue = "float32", description = "float32 | bfloat16 | float16: how the bank is stored")
+    String bankDtype;
+
     @Option(names = "--loss-type", defaultValue = "nce", description = "nce | cross_entropy")
     String lossType;
     @Option(names = "--sampling", defaultValue = "random",
@@ -135,7 +138,15 @@ final class BenchCommand implements Runnable {
       Torch.manualSeed(0);
       List<Double> ms = new ArrayList<>();
       java.util.Random r = new java.util.Random(0);
-      try (NceLossWithMemory loss = NceLossWithMemory.create(p, ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local())) {
+      ScalarType bankType = switch (bankDtype) {
+        case "float32" -> ScalarType.Float;
+        case "bfloat16" -> ScalarType.BFloat16;
+        case "float16" -> ScalarType.Half;
+        default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--bank-dtype must be float32, bfloat16 or float16, got '" + bankDtype + "'");
+      };
+      try (NceLossWithMemory loss = NceLossWithMemory.create(p, ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local(),
+          dev.npid4j.torch.Devices.CPU, bankType)) {
         for (int it = 0; it < warmup + iters; it++) {
           try (PointerScope s = new PointerScope()) {
             Tensor emb = torch.randn(batch, dim);
@@ -160,6 +171,7 @@ final class BenchCommand implements Runnable {
       f.put("negatives", negatives);
       f.put("loss_type", lossType);
       f.put("sampling", sampling);
+      f.put("bank_dtype", bankDtype);
       f.put("iters", iters);
       f.put("ms_per_step", median(ms));
       f.put("ms_per_step_mean", ms.stream().mapToDouble(Double::doubleValue).average().orElse(0));

@@ -1,5 +1,6 @@
 package dev.npid4j.dist;
 
+import dev.npid4j.torch.Tensors;
 import java.util.function.BiFunction;
 import org.bytedeco.pytorch.BatchNorm1dImpl;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
@@ -77,7 +78,7 @@ public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
   public Tensor apply(Module module, Tensor input) {
     Layer layer = Layer.of(module);
     // statistics of reduced-precision inputs (bfloat16 autocast) are taken in float32
-    boolean reduced = input.scalar_type() == ScalarType.BFloat16 || input.scalar_type() == ScalarType.Half;
+    boolean reduced = Tensors.isType(input, ScalarType.BFloat16) || Tensors.isType(input, ScalarType.Half);
     Tensor x = reduced ? input.to(ScalarType.Float) : input;
     long channels = x.size(1);
     long[] reduceDims = x.dim() == 4 ? new long[] {0, 2, 3} : new long[] {0};

@@ -163,6 +163,7 @@ public final class Trainer {
 
   private TrainSummary train() throws IOException {
     device = Devices.forMachine(cfg.machine().device(), comm.localRank());
+    ScalarType bankType = bankType();
     Path runDir = Path.of(cfg.checkpoint().dir());
     var finished = Checkpoints.finalCheckpoint(runDir);
     if (finished.isPresent() && !cfg.checkpoint().overwriteExisting()) {
@@ -241,7 +242,7 @@ public final class Trainer {
     // VISSL seeds each rank's bank with (SEED_VALUE + rank) x num_epochs and averages them on the first forward
     long bankSeed = (long) (cfg.seed() + (cfg.tree().getBool(SAME_INIT_KEY) ? 0 : rank)) * epochs;
     try (NceLossWithMemory loss = NceLossWithMemory.create(cfg.loss().withMemorySize(n), ScalarType.Float, bankSeed, negatives, comm,
-            device);
+            device, bankType);
         Sgd sgd = new Sgd(ParamGroups.of(model, cfg.optimizer().regularizeBn(), cfg.optimizer().regularizeBias()),
             cfg.optimizer().momentum(), cfg.optimizer().weightDecay(), cfg.optimizer().nesterov());
         BatchLoader loader = new BatchLoader(train, trainTransform, cfg.train().batchSize(), cfg.train().dropLast(),
@@ -399,7 +400,7 @@ public final class Trainer {
           }
           boolean last = epoch == epochs - 1;
           if (knn != null && knn.due(epoch, epochs)) {
-            knn.evaluate(epoch + 1, model, Devices.cpu(loss.memory()), rec);
+            knn.evaluate(epoch + 1, model, Devices.cpu(loss.memory()).to(ScalarType.Float), rec);
           }
           List<String> bad = train.unreadable();
           if (!bad.isEmpty() && lead) {
@@ -637,6 +638,18 @@ public final class Trainer {
   }
 
   static final String SAME_INIT_KEY = "config.LOSS.nce_loss_with_memory.memory_params.same_init_on_all_ranks";
+  static final String BANK_DTYPE_KEY = "config.LOSS.nce_loss_with_memory.memory_params.dtype";
+
+  /** npid4j's memory_params.dtype: how the bank is stored (computations stay float32). */
+  private ScalarType bankType() {
+    String v = cfg.tree().getString(BANK_DTYPE_KEY);
+    return switch (v) {
+      case "float32" -> ScalarType.Float;
+      case "bfloat16" -> ScalarType.BFloat16;
+      case "float16" -> ScalarType.Half;
+      default -> throw new UserError(BANK_DTYPE_KEY + " must be float32, bfloat16 or float16, got '" + v + "'");
+    };
+  }
 
   /**
    * Negative-sampling seed of one step: a function of (seed, step) only, the same on every rank,

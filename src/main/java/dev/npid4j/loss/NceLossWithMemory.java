@@ -31,6 +31,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>The bank and the scalar state are owned by this object, outside any {@link PointerScope}.
  */
 public final class NceLossWithMemory implements AutoCloseable {
+  /** Rows of the bank drawn at a time at init. */
+  private static final long INIT_BLOCK_ROWS = 65536;
+
   /** float32 machine epsilon: VISSL's NCECriterion uses it even in float64. */
   static final double EPS = Math.ulp(1.0f);
 
@@ -48,6 +51,8 @@ public final class NceLossWithMemory implements AutoCloseable {
    * that size is mmap'ed and page-faulted on every step, which made the gather 15x slower.
    */
   private Tensor gathered;
+  /** The gathered rows in the bank's type, before widening (reduced-precision banks only). */
+  private Tensor gatheredNarrow;
   private Tensor indices;
 
   /**
@@ -65,17 +70,35 @@ public final class NceLossWithMemory implements AutoCloseable {
    */
   public static NceLossWithMemory create(NceLossParams params, ScalarType dtype, long seed, NegativeSampler sampler, Communicator comm,
       Device device) {
+    return create(params, dtype, seed, sampler, comm, device, dtype);
+  }
+
+  /**
+   * The same, with the bank stored in {@code bankType}: npid4j's opt-in reduced-precision bank
+   * (memory_params.dtype bfloat16 or float16) halves its memory. Rows are widened to
+   * {@code dtype} when read; every computation, the momentum update included, runs in
+   * {@code dtype}, and the updated rows are rounded back into the bank.
+   */
+  public static NceLossWithMemory create(NceLossParams params, ScalarType dtype, long seed, NegativeSampler sampler, Communicator comm,
+      Device device, ScalarType bankType) {
     Tensor bank;
     try (PointerScope scope = new PointerScope()) {
       torch.manual_seed(seed);
       double stdv = 1.0 / Math.sqrt(params.embeddingDim() / 3.0);
-      Tensor raw = torch.rand(new long[] {params.memorySize(), params.embeddingDim()}, Tensors.options(dtype))
-          .mul_(new Scalar(2 * stdv)).add_(new Scalar(-stdv));
-      if (params.normInit()) {
-        // in place, a block of rows at a time: no bank-sized temporaries (656 MB each at ImageNet scale)
-        for (long r0 = 0; r0 < params.memorySize(); r0 += 65536) {
-          Tensor block = raw.narrow(0, r0, Math.min(65536, params.memorySize() - r0));
-          block.div_(Ops.rowNorm(block));
+      long n = params.memorySize();
+      long d = params.embeddingDim();
+      // drawn and normalised a block of rows at a time in the computation's type, then stored in
+      // the bank's: no bank-sized temporaries (656 MB each at ImageNet scale). Block-wise draws
+      // from the generator equal one draw of the whole matrix (same values as torch.rand(N, D)).
+      Tensor raw = torch.empty(new long[] {n, d}, Tensors.options(bankType), new org.bytedeco.pytorch.MemoryFormatOptional());
+      for (long r0 = 0; r0 < n; r0 += INIT_BLOCK_ROWS) {
+        try (PointerScope blockScope = new PointerScope()) { // each block's temporaries freed before the next
+          Tensor rows = raw.narrow(0, r0, Math.min(INIT_BLOCK_ROWS, n - r0));
+          Tensor block = torch.rand(rows.sizes().vec().get(), Tensors.options(dtype)).mul_(new Scalar(2 * stdv)).add_(new Scalar(-stdv));
+          if (params.normInit()) {
+            block.div_(Ops.rowNorm(block));
+          }
+          rows.copy_(block);
         }
       }
       bank = Tensors.keep(Devices.to(raw, device));
@@ -115,7 +138,7 @@ public final class NceLossWithMemory implements AutoCloseable {
     return params;
   }
 
-  /** The bank itself (N x D), updated in place by every forward. */
+  /** The bank itself (N x D, in its own type: see the reduced-precision {@link #create}), updated in place by every forward. */
   public Tensor memory() {
     return memory;
   }
@@ -150,7 +173,15 @@ public final class NceLossWithMemory implements AutoCloseable {
     try (NoGradGuard g = new NoGradGuard()) {
       if (!memorySynced) {
         // First forward of a run: VISSL replaces every rank's bank by the cross-rank mean, unrenormalised.
-        comm.allReduceMean(memory);
+        if (comm.worldSize() > 1) {
+          if (Tensors.isType(memory, dtype)) {
+            comm.allReduceMean(memory);
+          } else {
+            Tensor wide = memory.to(dtype);
+            comm.allReduceMean(wide);
+            memory.copy_(wide);
+          }
+        }
         memorySynced = true;
       }
       long[] keptRows = keptRows(targets);
@@ -267,8 +298,8 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor drawn = indexBuffer(k);
     sampler.drawInto(drawn, k, params.memorySize());
     Tensor idx = onDevice(drawn);
-    Tensor pos = memory.index_select(0, yT);
-    Tensor neg = memory.index_select(0, idx);
+    Tensor pos = widen(memory.index_select(0, yT));
+    Tensor neg = widen(memory.index_select(0, idx));
     Scalar t = new Scalar(temperature);
     Tensor s = torch.cat(new org.bytedeco.pytorch.TensorVector(Ops.rowSum(pos.mul(v)), v.mm(neg.t())), 1).div(t);
     if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
@@ -363,8 +394,25 @@ public final class NceLossWithMemory implements AutoCloseable {
           new org.bytedeco.pytorch.MemoryFormatOptional()));
     }
     Tensor out = gathered.narrow(0, 0, rows);
-    torch.index_select_out(out, memory, 0, idx);
-    return out;
+    if (Tensors.isType(memory, dtype)) {
+      torch.index_select_out(out, memory, 0, idx);
+      return out;
+    }
+    if (gatheredNarrow == null || gatheredNarrow.size(0) < rows) {
+      if (gatheredNarrow != null) {
+        gatheredNarrow.close();
+      }
+      gatheredNarrow = Tensors.keep(torch.empty(new long[] {rows, params.embeddingDim()}, on(memory.scalar_type()),
+          new org.bytedeco.pytorch.MemoryFormatOptional()));
+    }
+    Tensor narrow = gatheredNarrow.narrow(0, 0, rows);
+    torch.index_select_out(narrow, memory, 0, idx);
+    return out.copy_(narrow);
+  }
+
+  /** Bank rows in the computation's type. */
+  private Tensor widen(Tensor rows) {
+    return Tensors.isType(rows, dtype) ? rows : rows.to(dtype);
   }
 
   /** memory[y] = normalize(m * memory[y] + (1 - m) * v) over all ranks' (y, v); last duplicate wins. */
@@ -378,8 +426,9 @@ public final class NceLossWithMemory implements AutoCloseable {
       vAll = vAll.index_select(0, keep);
       yAll = yAll.index_select(0, keep);
     }
-    Tensor rows = memory.index_select(0, yAll).mul_(new Scalar(momentum)).add_(vAll.mul(new Scalar(1 - momentum)));
-    memory.index_copy_(0, yAll, Ops.l2Normalize(rows));
+    Tensor rows = widen(memory.index_select(0, yAll)).mul_(new Scalar(momentum)).add_(vAll.mul(new Scalar(1 - momentum)));
+    Tensor updated = Ops.l2Normalize(rows);
+    memory.index_copy_(0, yAll, Tensors.isType(updated, memory.scalar_type()) ? updated : updated.to(memory.scalar_type()));
   }
 
   /** Positions of the last occurrence of each distinct value, in increasing order. */
@@ -407,6 +456,9 @@ public final class NceLossWithMemory implements AutoCloseable {
     memory.close();
     if (gathered != null) {
       gathered.close();
+    }
+    if (gatheredNarrow != null) {
+      gatheredNarrow.close();
     }
     if (indices != null) {
       indices.close();

@@ -6,7 +6,6 @@ import dev.npid4j.model.NpidModel;
 import dev.npid4j.model.ResNetSpec;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Torch;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,45 +24,15 @@ class ModelSyncTest {
   }
 
   /** One rank, recording when each bucket's all-reduce starts: before or after the backward returned. */
-  static final class Recording implements Communicator {
+  static final class Recording extends LocalCommunicator {
     boolean backwardDone;
     final List<Boolean> startedDuringBackward = new ArrayList<>();
-
-    @Override
-    public int rank() {
-      return 0;
-    }
-
-    @Override
-    public int worldSize() {
-      return 1;
-    }
 
     @Override
     public Pending startAllReduceSum(Tensor t) {
       startedDuringBackward.add(!backwardDone);
       return () -> {};
     }
-
-    @Override
-    public void allReduceMean(Tensor t) {}
-
-    @Override
-    public void allReduceSum(Tensor t) {}
-
-    @Override
-    public void allReduceMax(Tensor t) {}
-
-    @Override
-    public Tensor allGather(Tensor t) {
-      return t;
-    }
-
-    @Override
-    public void broadcast(Tensor t, int root) {}
-
-    @Override
-    public void barrier(Duration timeout) {}
   }
 
   @Test

@@ -35,6 +35,34 @@ class NceLossUnitTest {
     }
   }
 
+  /**
+   * The bfloat16 bank (npid4j's fast mode) computes in float32: its loss, gradient and updated
+   * rows are those of a float32 bank holding the same (rounded) values, the rows rounded again.
+   */
+  @Test
+  void aBfloat16BankComputesInFloat32() {
+    try (PointerScope s = new PointerScope();
+        NceLossWithMemory narrow = NceLossWithMemory.create(NceLossParams.npid(300), ScalarType.Float, 4, new RandomNegativeSampler(9),
+            Communicator.local(), dev.npid4j.torch.Devices.CPU, ScalarType.BFloat16)) {
+      assertThat(Tensors.isType(narrow.memory(), ScalarType.BFloat16)).isTrue();
+      for (double n : Tensors.toDoubles(Ops.rowNorm(narrow.memory().to(ScalarType.Float)))) {
+        assertThat(n).isCloseTo(1.0, offset(1e-2)); // unit rows, rounded to 8 bits of mantissa
+      }
+      try (NceLossWithMemory wide = new NceLossWithMemory(NceLossParams.npid(300), narrow.memory().to(ScalarType.Float), ScalarType.Float,
+          new RandomNegativeSampler(9), Communicator.local())) {
+        Torch.manualSeed(2);
+        Tensor emb = torch.randn(8, 128);
+        long[] y = {3, 14, 15, 92, 65, 35, 89, 79};
+        LossOutput a = wide.forward(List.of(emb), y);
+        LossOutput b = narrow.forward(List.of(emb), y);
+        assertThat(b.loss()).isCloseTo(a.loss(), offset(1e-5 * Math.abs(a.loss())));
+        assertThat(b.gradients().get(0).sub(a.gradients().get(0)).abs().max().item_double())
+            .isLessThan(1e-5 * a.gradients().get(0).abs().max().item_double());
+        assertThat(narrow.memory().equal(wide.memory().to(ScalarType.BFloat16))).isTrue();
+      }
+    }
+  }
+
   @Test
   void zIsEstimatedOnceAndCrossEntropyNeverTouchesIt() {
     try (PointerScope s = new PointerScope();
