@@ -142,6 +142,8 @@ public final class LocalLauncher {
     }
   }
 
+  static final String NO_POINTER_GC = "org.bytedeco.javacpp.nopointergc";
+
   /** The java command of this JVM (same binary, JVM options and class path) running {@code mainClass args}. */
   private static List<String> command(String mainClass, List<String> args) {
     List<String> cmd = new ArrayList<>();
@@ -151,6 +153,12 @@ public final class LocalLauncher {
         cmd.add(a);
       }
     }
+    // No JavaCPP deallocation by the garbage collector in the ranks: its deallocator thread,
+    // still freeing collected native objects while the process exits, raced libtorch's static
+    // destructors ("malloc(): unsorted double linked list corrupted" after a finished run: 8 of
+    // 104 two-rank SyncBatchNorm runs, 0 of 40 with this). Training frees its tensors through
+    // PointerScopes and close(); NativeMemoryTest checks 2,000 steps this way too.
+    cmd.add("-D" + NO_POINTER_GC + "=true");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass);

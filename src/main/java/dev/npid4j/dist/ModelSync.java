@@ -42,8 +42,9 @@ public final class ModelSync implements AutoCloseable {
   private Tensor flatBuffers;
   private double commSeconds;
   private final List<Slot> slots = new ArrayList<>();
-  /** Kept reachable: libtorch calls them back during every backward. */
+  /** Kept reachable: libtorch calls them back during every backward; removed and freed by {@link #close}. */
   private final List<GradReady> hooks = new ArrayList<>();
+  private final List<Integer> hookHandles = new ArrayList<>();
   private final Communicator.Pending[] inFlight;
   /** Per bucket, the parameters whose gradient has not arrived in this backward. */
   private final int[] missing;
@@ -87,7 +88,7 @@ public final class ModelSync implements AutoCloseable {
         slots.add(slot);
         GradReady hook = new GradReady(slot);
         hooks.add(hook);
-        p.register_hook(hook);
+        hookHandles.add(p.register_hook(hook));
       }
     }
   }
@@ -298,6 +299,16 @@ public final class ModelSync implements AutoCloseable {
 
   @Override
   public void close() {
+    // the parameters outlive this object: take the hooks off them, then free the callbacks here
+    // (ranks run without JavaCPP's GC deallocation: see LocalLauncher)
+    List<Tensor> order = new ArrayList<>();
+    for (List<Tensor> bucket : buckets) {
+      order.addAll(bucket);
+    }
+    for (int i = 0; i < hooks.size(); i++) {
+      order.get(i).remove_hook(hookHandles.get(i));
+      hooks.get(i).close();
+    }
     for (Slot slot : slots) {
       slot.flat.close();
     }

@@ -39,25 +39,29 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
   private final Communicator comm;
-  /**
-   * One hook for every layer and step: JavaCPP keeps a small fixed number of native thunks per
-   * callback class, so hooks are not made per call. It sums the gradient over ranks.
-   */
-  private final TensorTensorHook allReduceGrad;
-  /** The hook's last result, kept reachable until libtorch has taken its own reference. */
-  private Tensor lastGrad;
 
   public SyncBatchNorm(Communicator comm) {
     this.comm = comm;
-    this.allReduceGrad = new TensorTensorHook() {
-      @Override
-      public TensorBase call(TensorBase grad) {
-        Tensor summed = new Tensor(grad).clone();
-        SyncBatchNorm.this.comm.allReduceSum(summed);
-        lastGrad = summed;
-        return summed;
-      }
-    };
+  }
+
+  /**
+   * Sums a gradient over ranks. A new hook per registration, made inside the training step's
+   * PointerScope, so it is freed with the step, after the backward that calls it, and nothing
+   * is left to the garbage collector (ranks run without JavaCPP's GC deallocation: LocalLauncher).
+   */
+  private static final class AllReduceGrad extends TensorTensorHook {
+    private final Communicator comm;
+
+    AllReduceGrad(Communicator comm) {
+      this.comm = comm;
+    }
+
+    @Override
+    public TensorBase call(TensorBase grad) {
+      Tensor summed = new Tensor(grad).clone();
+      comm.allReduceSum(summed);
+      return summed;
+    }
   }
 
   /** A BatchNorm layer's tensors and options, for BatchNorm1d and BatchNorm2d alike. */
@@ -125,7 +129,7 @@ public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
     comm.allReduceSum(reduced);
     Tensor global = local.add(reduced.sub(local.detach()));
     if (global.requires_grad()) {
-      global.register_hook(allReduceGrad);
+      global.register_hook(new AllReduceGrad(comm));
     }
     return global;
   }
