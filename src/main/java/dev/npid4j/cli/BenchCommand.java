@@ -138,13 +138,12 @@ final class BenchCommand implements Runnable {
       Torch.manualSeed(0);
       List<Double> ms = new ArrayList<>();
       java.util.Random r = new java.util.Random(0);
-      ScalarType bankType = switch (bankDtype) {
-        case "float32" -> ScalarType.Float;
-        case "bfloat16" -> ScalarType.BFloat16;
-        case "float16" -> ScalarType.Half;
-        default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--bank-dtype must be float32, bfloat16 or float16, got '" + bankDtype + "'");
-      };
+      ScalarType bankType;
+      try {
+        bankType = Tensors.floatTypeNamed(bankDtype);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--bank-dtype " + e.getMessage());
+      }
       try (NceLossWithMemory loss = NceLossWithMemory.create(p, ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local(),
           dev.npid4j.torch.Devices.CPU, bankType)) {
         for (int it = 0; it < warmup + iters; it++) {

@@ -177,7 +177,7 @@ public final class GlooCommunicator implements Communicator {
   @Override
   public Pending startAllReduceSum(Tensor t) {
     String what = "all-reduce of a gradient bucket";
-    Work work = run(what, () -> on(t).allreduce(new TensorVector(t), new AllreduceOptions().reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM))));
+    Work work = run(what, () -> on(t).allreduce(new TensorVector(t), reduce(ReduceOp.RedOpType.SUM)));
     return () -> run(what, () -> {
       work._wait();
     });
@@ -194,7 +194,7 @@ public final class GlooCommunicator implements Communicator {
     List<Work> works = new ArrayList<>();
     run("all-reduce of " + flats.size() + " gradient buckets", () -> {
       for (Tensor f : flats) {
-        works.add(on(f).allreduce(new TensorVector(f), new AllreduceOptions().reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM))));
+        works.add(on(f).allreduce(new TensorVector(f), reduce(ReduceOp.RedOpType.SUM)));
       }
       for (Work w : works) {
         w._wait();
@@ -207,7 +207,11 @@ public final class GlooCommunicator implements Communicator {
   }
 
   private void allReduce(Tensor t, ReduceOp.RedOpType op, String what) {
-    inPlace(t, c -> run(what, () -> on(c).allreduce(new TensorVector(c), new AllreduceOptions().reduceOp(new ReduceOp(op)))._wait()));
+    inPlace(t, c -> run(what, () -> on(c).allreduce(new TensorVector(c), reduce(op))._wait()));
+  }
+
+  private static AllreduceOptions reduce(ReduceOp.RedOpType op) {
+    return new AllreduceOptions().reduceOp(new ReduceOp(op));
   }
 
   /** Gloo works on contiguous memory: a strided tensor goes through a contiguous copy and back. */

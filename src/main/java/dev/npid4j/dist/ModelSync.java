@@ -41,10 +41,8 @@ public final class ModelSync implements AutoCloseable {
   private final List<Tensor> flats = new ArrayList<>();
   private Tensor flatBuffers;
   private double commSeconds;
+  /** Every parameter's place in the buckets, in bucket order. */
   private final List<Slot> slots = new ArrayList<>();
-  /** Kept reachable: libtorch calls them back during every backward; removed and freed by {@link #close}. */
-  private final List<GradReady> hooks = new ArrayList<>();
-  private final List<Integer> hookHandles = new ArrayList<>();
   private final Communicator.Pending[] inFlight;
   /** Per bucket, the parameters whose gradient has not arrived in this backward. */
   private final int[] missing;
@@ -83,23 +81,30 @@ public final class ModelSync implements AutoCloseable {
     for (int i = 0; i < buckets.size(); i++) {
       long off = 0;
       for (Tensor p : buckets.get(i)) {
-        Slot slot = new Slot(i, flats.get(i).narrow(0, off, p.numel()));
+        Slot slot = new Slot(p, i, flats.get(i).narrow(0, off, p.numel()));
         off += p.numel();
         slots.add(slot);
-        GradReady hook = new GradReady(slot);
-        hooks.add(hook);
-        hookHandles.add(p.register_hook(hook));
+        slot.hook = new GradReady(slot);
+        slot.hookHandle = p.register_hook(slot.hook);
       }
     }
   }
 
-  /** A parameter's place in its bucket's flat buffer, and whether this step's gradient is in it. */
+  /**
+   * A parameter, its place in its bucket's flat buffer, whether this step's gradient is in it,
+   * and its gradient hook (kept reachable: libtorch calls it back during every backward; removed
+   * and freed by {@link #close}).
+   */
   private static final class Slot {
+    final Tensor param;
     final int bucket;
     final Tensor flat;
     boolean filled;
+    GradReady hook;
+    int hookHandle;
 
-    Slot(int bucket, Tensor flat) {
+    Slot(Tensor param, int bucket, Tensor flat) {
+      this.param = param;
       this.bucket = bucket;
       this.flat = flat;
     }
@@ -265,12 +270,8 @@ public final class ModelSync implements AutoCloseable {
 
   /** Every parameter with its gradient and its slot (same numel) in its bucket's flat buffer. */
   private void forEachSlot(SlotAction action) {
-    for (int i = 0; i < buckets.size(); i++) {
-      long off = 0;
-      for (Tensor p : buckets.get(i)) {
-        action.apply(p, p.grad(), flats.get(i).narrow(0, off, p.numel()));
-        off += p.numel();
-      }
+    for (Slot slot : slots) {
+      action.apply(slot.param, slot.param.grad(), slot.flat);
     }
   }
 
@@ -301,15 +302,9 @@ public final class ModelSync implements AutoCloseable {
   public void close() {
     // the parameters outlive this object: take the hooks off them, then free the callbacks here
     // (ranks run without JavaCPP's GC deallocation: see LocalLauncher)
-    List<Tensor> order = new ArrayList<>();
-    for (List<Tensor> bucket : buckets) {
-      order.addAll(bucket);
-    }
-    for (int i = 0; i < hooks.size(); i++) {
-      order.get(i).remove_hook(hookHandles.get(i));
-      hooks.get(i).close();
-    }
     for (Slot slot : slots) {
+      slot.param.remove_hook(slot.hookHandle);
+      slot.hook.close();
       slot.flat.close();
     }
     for (Tensor f : flats) {

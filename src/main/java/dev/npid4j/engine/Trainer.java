@@ -642,13 +642,11 @@ public final class Trainer {
 
   /** npid4j's memory_params.dtype: how the bank is stored (computations stay float32). */
   private ScalarType bankType() {
-    String v = cfg.tree().getString(BANK_DTYPE_KEY);
-    return switch (v) {
-      case "float32" -> ScalarType.Float;
-      case "bfloat16" -> ScalarType.BFloat16;
-      case "float16" -> ScalarType.Half;
-      default -> throw new UserError(BANK_DTYPE_KEY + " must be float32, bfloat16 or float16, got '" + v + "'");
-    };
+    try {
+      return Tensors.floatTypeNamed(cfg.tree().getString(BANK_DTYPE_KEY));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(BANK_DTYPE_KEY + " " + e.getMessage());
+    }
   }
 
   /**

@@ -298,8 +298,8 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor drawn = indexBuffer(k);
     sampler.drawInto(drawn, k, params.memorySize());
     Tensor idx = onDevice(drawn);
-    Tensor pos = widen(memory.index_select(0, yT));
-    Tensor neg = widen(memory.index_select(0, idx));
+    Tensor pos = Tensors.asType(memory.index_select(0, yT), dtype);
+    Tensor neg = Tensors.asType(memory.index_select(0, idx), dtype);
     Scalar t = new Scalar(temperature);
     Tensor s = torch.cat(new org.bytedeco.pytorch.TensorVector(Ops.rowSum(pos.mul(v)), v.mm(neg.t())), 1).div(t);
     if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
@@ -373,46 +373,23 @@ public final class NceLossWithMemory implements AutoCloseable {
 
   /** The reused int64 home of the sampled indices, in main memory where the sampler writes them (grown when needed). */
   private Tensor indexBuffer(long count) {
-    if (indices == null || indices.size(0) < count) {
-      if (indices != null) {
-        indices.close();
-      }
-      indices = Tensors.keep(torch.empty(new long[] {count}, Tensors.options(ScalarType.Long),
-          new org.bytedeco.pytorch.MemoryFormatOptional()));
-    }
+    indices = Tensors.atLeast(indices, new long[] {count}, Tensors.options(ScalarType.Long));
     return indices.narrow(0, 0, count);
   }
 
   /** memory[idx] into the reused buffer (grown when needed); valid until the next call. */
   private Tensor gatherRows(Tensor idx) {
-    long rows = idx.size(0);
-    if (gathered == null || gathered.size(0) < rows) {
-      if (gathered != null) {
-        gathered.close();
-      }
-      gathered = Tensors.keep(torch.empty(new long[] {rows, params.embeddingDim()}, on(dtype),
-          new org.bytedeco.pytorch.MemoryFormatOptional()));
-    }
-    Tensor out = gathered.narrow(0, 0, rows);
+    long[] shape = {idx.size(0), params.embeddingDim()};
+    gathered = Tensors.atLeast(gathered, shape, on(dtype));
+    Tensor out = gathered.narrow(0, 0, shape[0]);
     if (Tensors.isType(memory, dtype)) {
       torch.index_select_out(out, memory, 0, idx);
       return out;
     }
-    if (gatheredNarrow == null || gatheredNarrow.size(0) < rows) {
-      if (gatheredNarrow != null) {
-        gatheredNarrow.close();
-      }
-      gatheredNarrow = Tensors.keep(torch.empty(new long[] {rows, params.embeddingDim()}, on(memory.scalar_type()),
-          new org.bytedeco.pytorch.MemoryFormatOptional()));
-    }
-    Tensor narrow = gatheredNarrow.narrow(0, 0, rows);
+    gatheredNarrow = Tensors.atLeast(gatheredNarrow, shape, on(memory.scalar_type()));
+    Tensor narrow = gatheredNarrow.narrow(0, 0, shape[0]);
     torch.index_select_out(narrow, memory, 0, idx);
     return out.copy_(narrow);
-  }
-
-  /** Bank rows in the computation's type. */
-  private Tensor widen(Tensor rows) {
-    return Tensors.isType(rows, dtype) ? rows : rows.to(dtype);
   }
 
   /** memory[y] = normalize(m * memory[y] + (1 - m) * v) over all ranks' (y, v); last duplicate wins. */
@@ -426,9 +403,8 @@ public final class NceLossWithMemory implements AutoCloseable {
       vAll = vAll.index_select(0, keep);
       yAll = yAll.index_select(0, keep);
     }
-    Tensor rows = widen(memory.index_select(0, yAll)).mul_(new Scalar(momentum)).add_(vAll.mul(new Scalar(1 - momentum)));
-    Tensor updated = Ops.l2Normalize(rows);
-    memory.index_copy_(0, yAll, Tensors.isType(updated, memory.scalar_type()) ? updated : updated.to(memory.scalar_type()));
+    Tensor rows = Tensors.asType(memory.index_select(0, yAll), dtype).mul_(new Scalar(momentum)).add_(vAll.mul(new Scalar(1 - momentum)));
+    memory.index_copy_(0, yAll, Tensors.asType(Ops.l2Normalize(rows), memory.scalar_type()));
   }
 
   /** Positions of the last occurrence of each distinct value, in increasing order. */

@@ -98,6 +98,39 @@ public final class Tensors {
     return t.scalar_type().value == type.value;
   }
 
+  /** {@code t} as {@code type}: the tensor itself when it already is. */
+  public static Tensor asType(Tensor t, ScalarType type) {
+    return isType(t, type) ? t : t.to(type);
+  }
+
+  /**
+   * The floating-point type of a config name: float32, bfloat16 or float16 (how npid4j names
+   * storage types in configs and options); IllegalArgumentException for any other name.
+   */
+  public static ScalarType floatTypeNamed(String name) {
+    return switch (name) {
+      case "float32" -> ScalarType.Float;
+      case "bfloat16" -> ScalarType.BFloat16;
+      case "float16" -> ScalarType.Half;
+      default -> throw new IllegalArgumentException("must be float32, bfloat16 or float16, got '" + name + "'");
+    };
+  }
+
+  /**
+   * A reused buffer of at least {@code rows} rows ({@code shape} gives the row count and the
+   * rest): {@code buffer} itself when it is large enough, else a new one (the old one closed).
+   * Returned whole; callers narrow it. Lives outside any PointerScope.
+   */
+  public static Tensor atLeast(Tensor buffer, long[] shape, TensorOptions options) {
+    if (buffer != null && buffer.size(0) >= shape[0]) {
+      return buffer;
+    }
+    if (buffer != null) {
+      buffer.close();
+    }
+    return keep(torch.empty(shape, options, new org.bytedeco.pytorch.MemoryFormatOptional()));
+  }
+
   public static long[] shape(Tensor t) {
     long[] s = new long[(int) t.dim()];
     for (int i = 0; i < s.length; i++) {
