@@ -55,8 +55,4 @@ public final class Devices {
   public static Tensor cpu(Tensor t) {
     return t.is_cuda() ? t.cpu() : t;
   }
-
-  public static boolean isCuda(Device d) {
-    return d.is_cuda();
-  }
 }
