@@ -124,6 +124,9 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--loss-type", defaultValue = "nce", description = "nce | cross_entropy")
     String lossType;
+    @Option(names = "--scores", defaultValue = "AUTO",
+        description = "AUTO (training's choice) | DENSE (batch x whole bank, sampled scores picked out) | GATHER (the sampled rows read)")
+    NceLossWithMemory.Scores scores;
     @Option(names = "--sampling", defaultValue = "random",
         description = "random (VISSL: K rows per sample) | shared_random (npid4j fast mode: one set of K rows per step)")
     String sampling;
@@ -145,7 +148,7 @@ final class BenchCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--bank-dtype " + e.getMessage());
       }
       try (NceLossWithMemory loss = NceLossWithMemory.create(p, ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local(),
-          dev.npid4j.torch.Devices.CPU, bankType)) {
+          dev.npid4j.torch.Devices.CPU, bankType).scores(scores)) {
         for (int it = 0; it < warmup + iters; it++) {
           try (PointerScope s = new PointerScope()) {
             Tensor emb = torch.randn(batch, dim);
@@ -171,6 +174,7 @@ final class BenchCommand implements Runnable {
       f.put("loss_type", lossType);
       f.put("sampling", sampling);
       f.put("bank_dtype", bankDtype);
+      f.put("scores", scores.toString().toLowerCase(java.util.Locale.ROOT));
       f.put("iters", iters);
       f.put("ms_per_step", median(ms));
       f.put("ms_per_step_mean", ms.stream().mapToDouble(Double::doubleValue).average().orElse(0));

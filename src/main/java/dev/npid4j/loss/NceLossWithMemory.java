@@ -25,7 +25,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * momentum update of the bank inside the forward.
  *
  * <p>The backward is written out (spec section 4, "Gradients") rather than left to autograd, so
- * the B x (K+1) x D block of gathered rows is used for both directions and never enters the graph.
+ * the bank rows never enter the graph: the B x (K+1) x D block of gathered rows serves both
+ * directions, or, for a bank of at most {@link #DENSE_MAX_RATIO} x (K+1) rows, the scores come
+ * from one product with the whole bank and no rows are gathered at all.
  * {@link #forward} returns the loss and dL/d(output); the caller runs {@code output.backward(grad)}.
  *
  * <p>The bank and the scalar state are owned by this object, outside any {@link PointerScope}.
@@ -230,9 +232,7 @@ public final class NceLossWithMemory implements AutoCloseable {
 
   private OutputResult forwardOne(Tensor output, Tensor keptIdx, long[] y, Tensor yT, boolean updateMemory) {
     int b = y.length;
-    int k = params.numNegatives();
-    long d = params.embeddingDim();
-    long width = k + 1L;
+    long width = params.numNegatives() + 1L;
     Tensor u = output.index_select(0, keptIdx);
     Tensor norm = params.normEmbedding() ? Ops.rowNorm(u) : null;
     Tensor v = norm != null ? u.div(norm) : u;
@@ -244,22 +244,101 @@ public final class NceLossWithMemory implements AutoCloseable {
     sampler.drawRowsInto(drawn, Math.toIntExact(b), Math.toIntExact(width), params.memorySize());
     Tensor idx = onDevice(drawn);
     idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
-    long elem = dtype == ScalarType.Double ? 8 : 4;
-    int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elem)));
     Scalar t = new Scalar(temperature);
+    LossAndGrad r = denseScores(width) ? denseForward(v, idx, b, width, t) : gatheredForward(v, idx, b, width, t);
+    double loss = -r.logTermSum() / b;
+    Tensor gradV = r.gradV();
+    Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
 
+    if (updateMemory) {
+      updateMemory(v, yT);
+    }
+    return new OutputResult(loss, gradU);
+  }
+
+  /** The sum of the positive and negative log terms over the batch (the loss is minus it over B'), and dL/dv. */
+  private record LossAndGrad(double logTermSum, Tensor gradV) {}
+
+  /**
+   * How the B'(K+1) scores are computed: {@code GATHER} reads the sampled rows of the bank;
+   * {@code DENSE} multiplies the batch by the whole bank and picks the sampled scores out of the
+   * B' x N product; {@code AUTO} takes dense when the bank has at most {@link #DENSE_MAX_RATIO}
+   * x (K+1) rows. The same dot products either way, summed in another order.
+   */
+  public enum Scores { AUTO, DENSE, GATHER }
+
+  /**
+   * Measured at the quickstart's N = 60,000, B = 128, K = 4096 (N / (K+1) = 14.6) on 2 cores:
+   * the B x N product and the pick took 15 ms, the gather and the row products 29 ms (a 268 MB
+   * block written and read twice), so dense breaks even near 30; at ImageNet's N / (K+1) = 312
+   * gathering is far cheaper.
+   */
+  static final long DENSE_MAX_RATIO = 24;
+
+  private Scores scores = Scores.AUTO;
+
+  /** Forces one way of computing the scores (benchmarks, tests); training uses {@code AUTO}. */
+  public NceLossWithMemory scores(Scores method) {
+    this.scores = method;
+    return this;
+  }
+
+  private boolean denseScores(long width) {
+    if (!Tensors.isType(memory, dtype)) {
+      return false; // a reduced-precision bank is widened a gathered row at a time
+    }
+    return switch (scores) {
+      case DENSE -> true;
+      case GATHER -> false;
+      case AUTO -> params.memorySize() <= DENSE_MAX_RATIO * width;
+    };
+  }
+
+  /**
+   * Scores as rows of v M^T (a chunk of batch rows at a time, at most {@link #CHUNK_BYTES} of
+   * product), the sampled ones picked out; dL/dv as one weighted sum of bank rows per sample
+   * (libtorch's embedding_bag, which reads the rows without writing them out).
+   */
+  private LossAndGrad denseForward(Tensor v, Tensor idx, int b, long width, Scalar t) {
+    long n = params.memorySize();
+    Tensor idx2 = idx.view(b, width);
+    Tensor s = torch.empty(new long[] {b, width}, on(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
+    int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (n * elementBytes())));
+    Tensor bankT = memory.t();
+    for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
+      try (PointerScope scope = new PointerScope()) {
+        int rows = Math.min(rowsPerChunk, b - r0);
+        torch.gather_out(s.narrow(0, r0, rows), v.narrow(0, r0, rows).mm(bankT), 1, idx2.narrow(0, r0, rows));
+      }
+    }
+    s.div_(t);
     if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
-      // Z from the first batch: mean of exp(s) over all B'(K+1) scores (all ranks), times N
+      estimateZ(s.exp().sum().item_double(), (long) b * width);
+    }
+    Terms terms = terms(s, params.numNegatives(), new Scalar(1.0 / b));
+    Tensor offsets = torch.arange(new Scalar(0), new Scalar((long) b * width), new Scalar(width), on(ScalarType.Long));
+    Tensor gradV = torch.embedding_bag(memory, idx, offsets, false, 0 /* sum */, false,
+        new org.bytedeco.pytorch.TensorOptional(terms.dS().reshape(-1)), false).get0();
+    return new LossAndGrad(terms.positive() + terms.negative(), gradV.div_(t));
+  }
+
+  /**
+   * Scores from the gathered rows, a chunk of batch rows at a time in the reused buffer; the
+   * gathered chunk serves the backward too.
+   */
+  private LossAndGrad gatheredForward(Tensor v, Tensor idx, int b, long width, Scalar t) {
+    int k = params.numNegatives();
+    long d = params.embeddingDim();
+    int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elementBytes())));
+    if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
       double sum = 0;
       for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
         try (PointerScope scope = new PointerScope()) {
           int rows = Math.min(rowsPerChunk, b - r0);
-          sum += scores(gatheredChunk(idx, r0, rows, width, d), v.narrow(0, r0, rows), t).exp().sum().item_double();
+          sum += rowScores(gatheredChunk(idx, r0, rows, width, d), v.narrow(0, r0, rows), t).exp().sum().item_double();
         }
       }
-      Tensor mean = torch.tensor(sum / (b * width)).to(dtype);
-      comm.allReduceMean(mean);
-      z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
+      estimateZ(sum, (long) b * width);
     }
 
     Scalar invB = new Scalar(1.0 / b);
@@ -269,7 +348,7 @@ public final class NceLossWithMemory implements AutoCloseable {
       try (PointerScope scope = new PointerScope()) {
         int rows = Math.min(rowsPerChunk, b - r0);
         Tensor weight = gatheredChunk(idx, r0, rows, width, d);
-        Tensor s = scores(weight, v.narrow(0, r0, rows), t);
+        Tensor s = rowScores(weight, v.narrow(0, r0, rows), t);
         Terms terms = terms(s, k, invB);
         lossSum += terms.positive();
         lossSum += terms.negative();
@@ -278,13 +357,18 @@ public final class NceLossWithMemory implements AutoCloseable {
         gradChunk.div_(t);
       }
     }
-    double loss = -lossSum / b;
-    Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
+    return new LossAndGrad(lossSum, gradV);
+  }
 
-    if (updateMemory) {
-      updateMemory(v, yT);
-    }
-    return new OutputResult(loss, gradU);
+  /** Z from the first batch: the mean of exp(s) over all its B'(K+1) scores (and all ranks), times N. */
+  private void estimateZ(double expSum, long count) {
+    Tensor mean = torch.tensor(expSum / count).to(dtype);
+    comm.allReduceMean(mean);
+    z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
+  }
+
+  private long elementBytes() {
+    return dtype == ScalarType.Double ? 8 : 4;
   }
 
   /**
@@ -324,13 +408,13 @@ public final class NceLossWithMemory implements AutoCloseable {
    * (measured at B=256, K=4096: 37-40 ms against 17 ms forward, 58-66 ms against 24 ms for the
    * transposed product of the backward).
    */
-  private Tensor scores(Tensor weight, Tensor v, Scalar t) {
+  private Tensor rowScores(Tensor weight, Tensor v, Scalar t) {
     Tensor s = torch.empty(new long[] {weight.size(0), weight.size(1)}, on(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
     rowProducts(s, weight, v, false);
     return s.div_(t);
   }
 
-  /** out[i] = W[i] x[i], or W[i]^T x[i] when {@code transposed}: one gemv per batch row (see {@link #scores}). */
+  /** out[i] = W[i] x[i], or W[i]^T x[i] when {@code transposed}: one gemv per batch row (see {@link #rowScores}). */
   private static void rowProducts(Tensor out, Tensor weight, Tensor x, boolean transposed) {
     for (int i = 0; i < weight.size(0); i++) {
       Tensor w = weight.select(0, i);

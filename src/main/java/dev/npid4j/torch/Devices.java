@@ -16,7 +16,11 @@ import org.bytedeco.pytorch.global.torch.DeviceType;
 public final class Devices {
   private Devices() {}
 
-  public static final Device CPU = new Device(DeviceType.CPU);
+  /**
+   * The CPU device. It holds its own reference: this class may first be loaded inside a
+   * PointerScope (a training step's), and a Device made there would be freed with the scope.
+   */
+  public static final Device CPU = new Device(DeviceType.CPU).retainReference();
 
   /**
    * The device for VISSL's MACHINE.DEVICE ("cpu" or "gpu"); for "gpu", CUDA device

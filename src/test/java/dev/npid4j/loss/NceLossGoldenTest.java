@@ -65,13 +65,16 @@ class NceLossGoldenTest {
     JsonNode g = JSON.readTree(file.toFile());
     boolean float32 = g.at("/source/dtype").asText().equals("float32");
     // float32 case: float64 arithmetic with the float32-rounded T and m VISSL read from its buffer.
-    replay(g, ScalarType.Double, float32);
-    if (float32) {
-      replay(g, ScalarType.Float, true); // and natively in float32, as training runs
+    for (NceLossWithMemory.Scores method : List.of(NceLossWithMemory.Scores.DENSE, NceLossWithMemory.Scores.GATHER)) {
+      replay(g, ScalarType.Double, float32, method);
+      if (float32) {
+        replay(g, ScalarType.Float, true, method); // and natively in float32, as training runs
+      }
     }
   }
 
-  private void replay(JsonNode g, ScalarType dtype, boolean float32Case) {
+  /** Both ways of computing the scores (the whole-bank product and the gathered rows) reproduce VISSL. */
+  private void replay(JsonNode g, ScalarType dtype, boolean float32Case, NceLossWithMemory.Scores method) {
     JsonNode p = g.get("params");
     JsonNode stored = g.get("buffer_params_as_stored");
     double temperature = float32Case ? stored.get(1).asDouble() : p.get("temperature").asDouble();
@@ -98,9 +101,9 @@ class NceLossGoldenTest {
     };
 
     double tol = float32Case ? 1e-4 : 1e-12;
-    String label = g.get("case").asText() + " [" + dtype + "]";
+    String label = g.get("case").asText() + " [" + dtype + ", " + method + "]";
     try (PointerScope scope = new PointerScope();
-        NceLossWithMemory loss = new NceLossWithMemory(params, matrix(g.get("initial_memory")).to(dtype), dtype, injected, Communicator.local())) {
+        NceLossWithMemory loss = new NceLossWithMemory(params, matrix(g.get("initial_memory")).to(dtype), dtype, injected, Communicator.local()).scores(method)) {
       int callNo = 0;
       for (JsonNode call : g.get("calls")) {
         callNo++;

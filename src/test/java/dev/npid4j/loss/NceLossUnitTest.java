@@ -49,7 +49,7 @@ class NceLossUnitTest {
         assertThat(n).isCloseTo(1.0, offset(1e-2)); // unit rows, rounded to 8 bits of mantissa
       }
       try (NceLossWithMemory wide = new NceLossWithMemory(NceLossParams.npid(300), narrow.memory().to(ScalarType.Float), ScalarType.Float,
-          new RandomNegativeSampler(9), Communicator.local())) {
+          new RandomNegativeSampler(9), Communicator.local()).scores(NceLossWithMemory.Scores.GATHER)) { // as the bf16 bank
         Torch.manualSeed(2);
         Tensor emb = torch.randn(8, 128);
         long[] y = {3, 14, 15, 92, 65, 35, 89, 79};
@@ -59,6 +59,38 @@ class NceLossUnitTest {
         assertThat(b.gradients().get(0).sub(a.gradients().get(0)).abs().max().item_double())
             .isLessThan(1e-5 * a.gradients().get(0).abs().max().item_double());
         assertThat(narrow.memory().equal(wide.memory().to(ScalarType.BFloat16))).isTrue();
+      }
+    }
+  }
+
+  /**
+   * The whole-bank product (the quickstart's way, N <= 24 (K+1)) and the gathered rows compute
+   * the same loss, gradient, Z and bank in float32, up to the order of the sums; float64 is
+   * checked against VISSL both ways by the golden test.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(NceLossParams.LossType.class)
+  void denseAndGatheredScoresAgree(NceLossParams.LossType type) {
+    NceLossParams p = new NceLossParams(type, true, 0.07, List.of(1.0), -1, -100, -1, 255, "random", 3000, 128, 0.5, true, true);
+    try (PointerScope s = new PointerScope();
+        NceLossWithMemory dense = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
+            .scores(NceLossWithMemory.Scores.DENSE);
+        NceLossWithMemory gathered = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
+            .scores(NceLossWithMemory.Scores.GATHER)) {
+      Torch.manualSeed(3);
+      for (int step = 0; step < 3; step++) {
+        Tensor e = torch.randn(16, 128);
+        long[] y = new long[16];
+        for (int i = 0; i < y.length; i++) {
+          y[i] = 37L * i + 5 * step;
+        }
+        LossOutput a = gathered.forward(List.of(e), y);
+        LossOutput b = dense.forward(List.of(e), y);
+        assertThat(b.loss()).isCloseTo(a.loss(), offset(1e-5 * Math.abs(a.loss())));
+        double scale = a.gradients().get(0).abs().max().item_double();
+        assertThat(b.gradients().get(0).sub(a.gradients().get(0)).abs().max().item_double()).isLessThan(1e-4 * scale);
+        assertThat(dense.memory().sub(gathered.memory()).abs().max().item_double()).isLessThan(1e-5);
+        assertThat(dense.z()).isCloseTo(gathered.z(), offset(1e-5 * Math.abs(gathered.z())));
       }
     }
   }
