@@ -221,9 +221,10 @@ public final class NceLossWithMemory implements AutoCloseable {
   private record OutputResult(double loss, Tensor gradU) {}
 
   /**
-   * Bytes of gathered bank rows processed at a time: the B'(K+1) x D block (537 MB at B=256,
-   * K=4096; 2 GB at B=256, K=16000) is gathered, scored and back-propagated a chunk of batch
-   * rows at a time in a reused buffer, so the loss's working memory stays bounded. Measured at
+   * Bytes of gathered bank rows (or of the whole-bank product, for a small bank) processed at a
+   * time: the B'(K+1) x D block (537 MB at B=256, K=4096; 2 GB at B=256, K=16000) is gathered,
+   * scored and back-propagated a chunk of batch rows at a time in a reused buffer, so the loss's
+   * working memory stays bounded. Measured at
    * B=256, K=4096, N=1.28M on 2 cores: 8-32 MB chunks (cache-sized) were 15-40% slower than
    * one block (the random row reads dominate, and a small gather runs slower per row than a
    * large one); 256 MB chunks cost nothing measurable.
@@ -303,7 +304,7 @@ public final class NceLossWithMemory implements AutoCloseable {
     long n = params.memorySize();
     Tensor idx2 = idx.view(b, width);
     Tensor s = torch.empty(new long[] {b, width}, on(dtype), new org.bytedeco.pytorch.MemoryFormatOptional());
-    int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (n * elementBytes())));
+    int rowsPerChunk = rowsPerChunk(b, n);
     Tensor bankT = memory.t();
     for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
       try (PointerScope scope = new PointerScope()) {
@@ -312,7 +313,7 @@ public final class NceLossWithMemory implements AutoCloseable {
       }
     }
     s.div_(t);
-    if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
+    if (zPending()) {
       estimateZ(s.exp().sum().item_double(), (long) b * width);
     }
     Terms terms = terms(s, params.numNegatives(), new Scalar(1.0 / b));
@@ -329,8 +330,8 @@ public final class NceLossWithMemory implements AutoCloseable {
   private LossAndGrad gatheredForward(Tensor v, Tensor idx, int b, long width, Scalar t) {
     int k = params.numNegatives();
     long d = params.embeddingDim();
-    int rowsPerChunk = (int) Math.max(1, Math.min(b, CHUNK_BYTES / (width * d * elementBytes())));
-    if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
+    int rowsPerChunk = rowsPerChunk(b, width * d);
+    if (zPending()) {
       double sum = 0;
       for (int r0 = 0; r0 < b; r0 += rowsPerChunk) {
         try (PointerScope scope = new PointerScope()) {
@@ -360,6 +361,11 @@ public final class NceLossWithMemory implements AutoCloseable {
     return new LossAndGrad(lossSum, gradV);
   }
 
+  /** nce with norm_constant -1 before its first batch: Z is still to be estimated. */
+  private boolean zPending() {
+    return params.lossType() == NceLossParams.LossType.NCE && z < 0;
+  }
+
   /** Z from the first batch: the mean of exp(s) over all its B'(K+1) scores (and all ranks), times N. */
   private void estimateZ(double expSum, long count) {
     Tensor mean = torch.tensor(expSum / count).to(dtype);
@@ -367,8 +373,10 @@ public final class NceLossWithMemory implements AutoCloseable {
     z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
   }
 
-  private long elementBytes() {
-    return dtype == ScalarType.Double ? 8 : 4;
+  /** Batch rows per chunk when each takes {@code elementsPerRow} values: at most {@link #CHUNK_BYTES}, at least one row. */
+  private int rowsPerChunk(int b, long elementsPerRow) {
+    long elementBytes = dtype == ScalarType.Double ? 8 : 4;
+    return (int) Math.max(1, Math.min(b, CHUNK_BYTES / (elementsPerRow * elementBytes)));
   }
 
   /**
@@ -386,10 +394,8 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor neg = Tensors.asType(memory.index_select(0, idx), dtype);
     Scalar t = new Scalar(temperature);
     Tensor s = torch.cat(new org.bytedeco.pytorch.TensorVector(Ops.rowSum(pos.mul(v)), v.mm(neg.t())), 1).div(t);
-    if (params.lossType() == NceLossParams.LossType.NCE && z < 0) {
-      Tensor mean = s.exp().mean();
-      comm.allReduceMean(mean);
-      z = Ops.roundToFloatIf(dtype == ScalarType.Float, mean.item_double() * params.memorySize());
+    if (zPending()) {
+      estimateZ(s.exp().sum().item_double(), s.numel());
     }
     Terms terms = terms(s, k, new Scalar(1.0 / b));
     double loss = -(terms.positive() + terms.negative()) / b;

@@ -25,14 +25,10 @@ public final class Autocast implements AutoCloseable {
     torch.increment_nesting();
   }
 
-  /** Enters a bfloat16 autocast region on this thread; close it on the same thread. */
-  public static Autocast cpuBfloat16() {
-    return bfloat16(DeviceType.CPU);
-  }
-
   /**
-   * The same for the tensors of {@code device}: CUDA autocast to bfloat16 on a GPU (no loss
-   * scaling needed, unlike float16), CPU autocast otherwise.
+   * Enters a bfloat16 autocast region on this thread for the tensors of {@code device} (close it
+   * on the same thread): CUDA autocast on a GPU (no loss scaling needed, unlike float16), CPU
+   * autocast otherwise.
    */
   public static Autocast bfloat16(org.bytedeco.pytorch.Device device) {
     return bfloat16(device.is_cuda() ? DeviceType.CUDA : DeviceType.CPU);

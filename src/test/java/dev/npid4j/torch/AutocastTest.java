@@ -21,7 +21,7 @@ class AutocastTest {
       Tensor x = torch.randn(4, 16);
       Tensor reference = layer.forward(x);
       Tensor y;
-      try (Autocast a = Autocast.cpuBfloat16()) {
+      try (Autocast a = Autocast.bfloat16(Devices.CPU)) {
         assertThat(torch.is_autocast_enabled(DeviceType.CPU)).isTrue();
         y = layer.forward(x);
       }
@@ -35,7 +35,7 @@ class AutocastTest {
         layer.weight().mul_(new org.bytedeco.pytorch.Scalar(2.0));
       }
       Tensor y2;
-      try (Autocast a = Autocast.cpuBfloat16()) {
+      try (Autocast a = Autocast.bfloat16(Devices.CPU)) {
         y2 = layer.forward(x);
       }
       double err2 = y2.to(ScalarType.Float).sub(layer.forward(x)).abs().max().item_double();
