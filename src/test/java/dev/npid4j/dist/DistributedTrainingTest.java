@@ -47,7 +47,7 @@ class DistributedTrainingTest {
         "config.OPTIMIZER.num_epochs=2", "config.LOG_FREQUENCY=5",
         // the schedule the 1e-5 tolerance was set on: rounding differences between 2 x 16 and
         // 1 x 32 grow with the LR, and the quickstart's quarter-length warm-up reached 4e-5
-        "config.OPTIMIZER.param_schedulers.lr.lengths=[0.3334,0.6666]"));
+        dev.npid4j.cli.CliTestAccess.THIRD_WARMUP));
     args.addAll(List.of(extra));
     return args;
   }

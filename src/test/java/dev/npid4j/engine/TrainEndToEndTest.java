@@ -40,7 +40,7 @@ class TrainEndToEndTest {
     var r = CliTestAccess.cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + run,
         "config.DATA.TRAIN.DATA_LIMIT=512", "config.DATA.TEST.DATA_LIMIT=1000", "config.OPTIMIZER.num_epochs=12",
         "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=64", "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=255",
-        "config.LOG_FREQUENCY=4", "config.KNN_MONITOR.FREQUENCY=4", "config.CHECKPOINT.CHECKPOINT_FREQUENCY=4", OWN_WARMUP);
+        "config.LOG_FREQUENCY=4", "config.KNN_MONITOR.FREQUENCY=4", "config.CHECKPOINT.CHECKPOINT_FREQUENCY=4", CliTestAccess.THIRD_WARMUP);
     assertThat(r.code()).as("stderr: %s", r.err()).isZero();
     assertThat(r.out()).contains("[train] epoch 12/12 step 8/8").contains("eta").contains("img/s").contains("[knn] raw pixels");
 
@@ -129,12 +129,6 @@ class TrainEndToEndTest {
     return java.util.Arrays.stream(parts).flatMap(List::stream).toArray(String[]::new);
   }
 
-  /**
-   * The LR warm-up share these short runs were tuned on (a third of the schedule), independent
-   * of the quickstart's own (a quarter since it trains 4 epochs): their thresholds are about
-   * these runs, and a faster warm-up moved them past them.
-   */
-  static final String OWN_WARMUP = "config.OPTIMIZER.param_schedulers.lr.lengths=[0.3334,0.6666]";
 
   /** The epoch losses of a short synthetic run, with or without the bfloat16 autocast mode. */
   private static List<Double> syntheticEpochLosses(Path run, boolean amp) throws IOException {
@@ -142,7 +136,7 @@ class TrainEndToEndTest {
         "config.DATA.TRAIN.DATA_SOURCES=[synthetic]", "config.DATA.TRAIN.DATA_LIMIT=256", "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=28",
         "config.DATA.TRAIN.TRANSFORMS=[{name:ToTensor}]", "config.KNN_MONITOR.FREQUENCY=-1", "config.OPTIMIZER.num_epochs=6",
         "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=64", "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=255",
-        "config.MODEL.AMP_PARAMS.USE_AMP=" + amp, OWN_WARMUP);
+        "config.MODEL.AMP_PARAMS.USE_AMP=" + amp, CliTestAccess.THIRD_WARMUP);
     assertThat(r.code()).as("stderr: %s", r.err()).isZero();
     assertThat(r.out().contains("bfloat16 autocast")).isEqualTo(amp);
     return Files.readAllLines(run.resolve("metrics.jsonl")).stream().map(CliTestAccess::json)
