@@ -1,5 +1,6 @@
 package dev.npid4j.dist;
 
+import dev.npid4j.torch.Torch;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -37,6 +38,7 @@ public final class LocalLauncher {
       for (int local = 0; local < plan.localRanks(); local++) {
         ProcessBuilder pb = new ProcessBuilder(command(mainClass, args)).inheritIO();
         Map<String, String> env = pb.environment();
+        Torch.NATIVE_ENV.forEach(env::putIfAbsent);
         env.put("RANK", Integer.toString(plan.firstRank() + local));
         env.put("LOCAL_RANK", Integer.toString(local));
         env.put("WORLD_SIZE", Integer.toString(plan.worldSize()));

@@ -2,6 +2,7 @@ package dev.npid4j.torch;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
 
@@ -9,6 +10,15 @@ import org.bytedeco.pytorch.global.torch;
 public final class Torch {
   /** libtorch version of the org.bytedeco:pytorch preset this build links against. */
   public static final String LIBTORCH_VERSION = "2.10.0";
+
+  /**
+   * Environment the native libraries read once, when they load, so a JVM cannot set it for itself:
+   * bin/npid4j, the test JVM and the local launcher's ranks get it. libgomp and OpenBLAS both keep
+   * idle threads spinning after each parallel call (OpenBLAS for about 2^28 cycles), and on a small
+   * machine a spinning thread takes the core that libtorch's other OpenMP thread needs: with
+   * OpenBLAS's default the quickstart's backward took 265-309 ms a step instead of 138-143.
+   */
+  public static final Map<String, String> NATIVE_ENV = Map.of("OMP_WAIT_POLICY", "PASSIVE", "OPENBLAS_THREAD_TIMEOUT", "4");
 
   private static volatile boolean loaded;
 
@@ -30,6 +40,12 @@ public final class Torch {
     }
     Loader.load(torch.class);
     loaded = true;
+    NATIVE_ENV.forEach((name, value) -> {
+      if (System.getenv(name) == null) {
+        System.err.printf("npid4j: note: %s is not set; %s=%s (as bin/npid4j sets it) keeps idle native threads from"
+            + " spinning on the cores libtorch computes on%n", name, name, value);
+      }
+    });
   }
 
   /** Intra-op threads for libtorch; 0 or less means one per available core. */
