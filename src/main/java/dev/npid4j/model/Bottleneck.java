@@ -1,6 +1,5 @@
 package dev.npid4j.model;
 
-import static org.bytedeco.pytorch.global.torch.relu;
 
 import dev.npid4j.torch.Layers;
 import org.bytedeco.pytorch.Conv2dImpl;
@@ -36,8 +35,8 @@ final class Bottleneck extends Module implements ResidualBlock {
 
   @Override
   public Tensor forward(Tensor x) {
-    Tensor out = relu(Layers.forwardNorm(bn1, conv1.forward(x)));
-    out = relu(Layers.forwardNorm(bn2, conv2.forward(out)));
+    Tensor out = torch.relu_(Layers.forwardNorm(bn1, conv1.forward(x)));
+    out = torch.relu_(Layers.forwardNorm(bn2, conv2.forward(out)));
     out = Layers.forwardNorm(bn3, conv3.forward(out));
     Tensor identity = downsample == null ? x : downsample.forward(x);
     return torch.relu_(out.add_(identity));

@@ -1,6 +1,5 @@
 package dev.npid4j.model;
 
-import static org.bytedeco.pytorch.global.torch.relu;
 
 import dev.npid4j.torch.Layers;
 import java.util.ArrayList;
@@ -84,7 +83,7 @@ public final class ResNet extends Trunk {
       }
     }
     java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
-    Tensor cur = relu(Layers.forwardNorm(bn1, conv1.forward(x)));
+    Tensor cur = torch.relu_(Layers.forwardNorm(bn1, conv1.forward(x)));
     if (names.contains("conv1")) {
       out.put("conv1", cur);
     }
