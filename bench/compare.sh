@@ -4,6 +4,9 @@
 # JSON summary line. Needs Debian's python3-torch and python3-torchvision.
 #   bench/compare.sh                  # everything (about 15 minutes on 2 cores)
 #   ONLY="loss knn" bench/compare.sh  # a subset: train loss epoch knn data
+#   REPEAT=3 bench/compare.sh         # every pair 3 times, interleaved (the order of the two sides
+#                                     # alternates); the table gives each figure's median and the
+#                                     # median of the per-repeat speedups, with their range
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PY="${NPID4J_PYTHON:-/usr/bin/python3}"
@@ -11,6 +14,7 @@ NJ="$ROOT/bin/npid4j"
 T="${THREADS:-2}"
 ONLY="${ONLY:-train loss epoch knn data}"
 EPOCH_IMAGES="${EPOCH_IMAGES:-60000}"
+REPEAT="${REPEAT:-1}"
 OUT="${OUT:-$(mktemp -d /tmp/npid4j-compare.XXXXXX)}"
 mkdir -p "$OUT"
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"  # as bin/npid4j; Debian's PyTorch uses the reference BLAS, which has no threads
@@ -31,11 +35,15 @@ pair() { # name, npid4j args..., --, python args...
   local nj=() py=()
   while [ "$1" != "--" ]; do nj+=("$1"); shift; done; shift
   py=("$@")
-  echo "== $name" >&2
-  "$NJ" bench "${nj[@]}" --threads "$T" 2>"$OUT/$name.npid4j.log" | tail -1 | tee "$OUT/$name.npid4j.json"
-  (cd "$ROOT/bench" && "$PY" "${py[@]}" --threads "$T") 2>"$OUT/$name.pytorch.log" | tail -1 | tee "$OUT/$name.pytorch.json"
+  local f="$OUT/$name.r$rep"
+  echo "== $name (repeat $rep of $REPEAT)" >&2
+  run_npid4j() { "$NJ" bench "${nj[@]}" --threads "$T" 2>"$f.npid4j.log" | tail -1 | tee "$f.npid4j.json"; }
+  run_pytorch() { (cd "$ROOT/bench" && "$PY" "${py[@]}" --threads "$T") 2>"$f.pytorch.log" | tail -1 | tee "$f.pytorch.json"; }
+  # a slow spell of the shared host should not always land on the same side
+  if [ $((rep % 2)) = 1 ]; then run_npid4j; run_pytorch; else run_pytorch; run_npid4j; fi
 }
 
+for rep in $(seq 1 "$REPEAT"); do
 for what in $ONLY; do
   case "$what" in
     train)
@@ -64,28 +72,42 @@ for what in $ONLY; do
     *) echo "compare.sh: unknown benchmark '$what' (train loss epoch knn data)" >&2; exit 2 ;;
   esac
 done
+done
 
 "$PY" - "$OUT" <<'PYEOF'
-import json, os, sys
+import json, os, statistics, sys
 out = sys.argv[1]
+runs = {}  # name -> [(npid4j json, pytorch json)] over the repeats
+for f in sorted(os.listdir(out)):
+    if f.endswith(".npid4j.json"):
+        stem = f[: -len(".npid4j.json")]
+        try:
+            a = json.load(open(f"{out}/{stem}.npid4j.json"))
+            b = json.load(open(f"{out}/{stem}.pytorch.json"))
+        except (OSError, ValueError):
+            continue
+        runs.setdefault(stem.rsplit(".r", 1)[0], []).append((a, b))
 rows, summary = [], {}
-for name in sorted({f.split(".")[0] for f in os.listdir(out) if f.endswith(".json")}):
-    try:
-        a = json.load(open(f"{out}/{name}.npid4j.json"))
-        b = json.load(open(f"{out}/{name}.pytorch.json"))
-    except (OSError, ValueError):
-        continue
-    if "img_per_s" in a:
-        metric, x, y, speedup = "img/s", a["img_per_s"], b["img_per_s"], a["img_per_s"] / b["img_per_s"]
-    elif "ms_per_step" in a:
-        metric, x, y, speedup = "ms/step", a["ms_per_step"], b["ms_per_step"], b["ms_per_step"] / a["ms_per_step"]
+for name, pairs in sorted(runs.items()):
+    a0 = pairs[0][0]
+    if "img_per_s" in a0:
+        metric, key, higher_better = "img/s", "img_per_s", True
+    elif "ms_per_step" in a0:
+        metric, key, higher_better = "ms/step", "ms_per_step", False
     else:
-        metric, x, y, speedup = "seconds", a["seconds"], b["seconds"], b["seconds"] / a["seconds"]
-    rows.append((name, metric, x, y, speedup, a.get("peak_rss_mb"), b.get("peak_rss_mb")))
-    summary[name] = {"metric": metric, "npid4j": x, "pytorch": y, "speedup": speedup,
-                     "npid4j_peak_rss_mb": a.get("peak_rss_mb"), "pytorch_peak_rss_mb": b.get("peak_rss_mb")}
-print(f"{'benchmark':18} {'metric':8} {'npid4j':>10} {'pytorch':>10} {'speedup':>8} {'rss npid4j':>11} {'rss pytorch':>12}", file=sys.stderr)
+        metric, key, higher_better = "seconds", "seconds", False
+    xs = [a[key] for a, _ in pairs]
+    ys = [b[key] for _, b in pairs]
+    speedups = [x / y if higher_better else y / x for x, y in zip(xs, ys)]
+    rss_a = max(a.get("peak_rss_mb") or 0 for a, _ in pairs)
+    rss_b = max(b.get("peak_rss_mb") or 0 for _, b in pairs)
+    rows.append((name, metric, statistics.median(xs), statistics.median(ys), statistics.median(speedups),
+                 min(speedups), max(speedups), rss_a, rss_b))
+    summary[name] = {"metric": metric, "npid4j": statistics.median(xs), "pytorch": statistics.median(ys),
+                     "speedup": statistics.median(speedups), "speedups": speedups, "repeats": len(pairs),
+                     "npid4j_peak_rss_mb": rss_a, "pytorch_peak_rss_mb": rss_b}
+print(f"{'benchmark':18} {'metric':8} {'npid4j':>10} {'pytorch':>10} {'speedup':>8} {'range':>13} {'rss npid4j':>11} {'rss pytorch':>12}", file=sys.stderr)
 for r in rows:
-    print(f"{r[0]:18} {r[1]:8} {r[2]:10.2f} {r[3]:10.2f} {r[4]:7.2f}x {r[5]:9.0f}MB {r[6]:10.0f}MB", file=sys.stderr)
+    print(f"{r[0]:18} {r[1]:8} {r[2]:10.2f} {r[3]:10.2f} {r[4]:7.2f}x {r[5]:5.2f}-{r[6]:5.2f}x {r[7]:9.0f}MB {r[8]:10.0f}MB", file=sys.stderr)
 print(json.dumps({"compare": summary, "results_dir": out}))
 PYEOF
