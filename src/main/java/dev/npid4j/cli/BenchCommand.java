@@ -125,7 +125,8 @@ final class BenchCommand implements Runnable {
     @Option(names = "--loss-type", defaultValue = "nce", description = "nce | cross_entropy")
     String lossType;
     @Option(names = "--scores", defaultValue = "AUTO",
-        description = "AUTO (training's choice) | DENSE (batch x whole bank, sampled scores picked out) | GATHER (the sampled rows read)")
+        description = "AUTO (training's choice) | DENSE (batch x whole bank, sampled scores picked out) | SAMPLED (a sampled matrix product"
+            + " on the bank's rows in place) | GATHER (the sampled rows copied out, then multiplied)")
     NceLossWithMemory.Scores scores;
     @Option(names = "--sampling", defaultValue = "random",
         description = "random (VISSL: K rows per sample) | shared_random (npid4j fast mode: one set of K rows per step)")

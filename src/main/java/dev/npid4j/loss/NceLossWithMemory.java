@@ -3,6 +3,7 @@ package dev.npid4j.loss;
 import dev.npid4j.dist.Communicator;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Ops;
+import dev.npid4j.torch.SampledProducts;
 import dev.npid4j.torch.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -246,7 +247,11 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor idx = onDevice(drawn);
     idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
     Scalar t = new Scalar(temperature);
-    LossAndGrad r = denseScores(width) ? denseForward(v, idx, b, width, t) : gatheredForward(v, idx, b, width, t);
+    LossAndGrad r = switch (scoresFor(width)) {
+      case DENSE -> denseForward(v, idx, b, width, t);
+      case SAMPLED -> fromScores(SampledProducts.rowDots(v, memory, idx, width).div_(t), idx, b, width, t);
+      default -> gatheredForward(v, idx, b, width, t);
+    };
     double loss = -r.logTermSum() / b;
     Tensor gradV = r.gradV();
     Tensor gradU = norm != null ? gradV.sub(v.mul(Ops.rowSum(v.mul(gradV)))).div(norm) : gradV;
@@ -261,18 +266,23 @@ public final class NceLossWithMemory implements AutoCloseable {
   private record LossAndGrad(double logTermSum, Tensor gradV) {}
 
   /**
-   * How the B'(K+1) scores are computed: {@code GATHER} reads the sampled rows of the bank;
-   * {@code DENSE} multiplies the batch by the whole bank and picks the sampled scores out of the
-   * B' x N product; {@code AUTO} takes dense when the bank has at most {@link #DENSE_MAX_RATIO}
-   * x (K+1) rows. The same dot products either way, summed in another order.
+   * How the B'(K+1) scores are computed: {@code GATHER} copies the sampled rows of the bank into
+   * a buffer and multiplies each batch row by its block; {@code SAMPLED} computes the same dot
+   * products on the bank's rows in place (a sampled matrix product) and dL/dv as weighted sums
+   * of them; {@code DENSE} multiplies the batch by the whole bank and picks the sampled scores
+   * out of the B' x N product. {@code AUTO} takes dense when the bank has at most
+   * {@link #DENSE_MAX_RATIO} x (K+1) rows, else sampled; a reduced-precision bank is always
+   * gathered (its rows are widened to float32 a chunk at a time). The same dot products every
+   * way, summed in another order.
    */
-  public enum Scores { AUTO, DENSE, GATHER }
+  public enum Scores { AUTO, DENSE, SAMPLED, GATHER }
 
   /**
    * Measured at the quickstart's N = 60,000, B = 128, K = 4096 (N / (K+1) = 14.6) on 2 cores:
    * the B x N product and the pick took 15 ms, the gather and the row products 29 ms (a 268 MB
-   * block written and read twice), so dense breaks even near 30; at ImageNet's N / (K+1) = 312
-   * gathering is far cheaper.
+   * block written and read twice), so dense breaks even near 30; at NPID++ scale (N / (K+1) =
+   * 40) dense took 132-140 ms against 106-117 for the gather. Sampled and dense cost about the
+   * same at the quickstart's size (22-29 ms), and dense keeps that run's figures.
    */
   static final long DENSE_MAX_RATIO = 24;
 
@@ -284,21 +294,19 @@ public final class NceLossWithMemory implements AutoCloseable {
     return this;
   }
 
-  private boolean denseScores(long width) {
+  private Scores scoresFor(long width) {
     if (!Tensors.isType(memory, dtype)) {
-      return false; // a reduced-precision bank is widened a gathered row at a time
+      return Scores.GATHER;
     }
-    return switch (scores) {
-      case DENSE -> true;
-      case GATHER -> false;
-      case AUTO -> params.memorySize() <= DENSE_MAX_RATIO * width;
-    };
+    if (scores != Scores.AUTO) {
+      return scores;
+    }
+    return params.memorySize() <= DENSE_MAX_RATIO * width ? Scores.DENSE : Scores.SAMPLED;
   }
 
   /**
    * Scores as rows of v M^T (a chunk of batch rows at a time, at most {@link #CHUNK_BYTES} of
-   * product), the sampled ones picked out; dL/dv as one weighted sum of bank rows per sample
-   * (libtorch's embedding_bag, which reads the rows without writing them out).
+   * product), the sampled ones picked out.
    */
   private LossAndGrad denseForward(Tensor v, Tensor idx, int b, long width, Scalar t) {
     long n = params.memorySize();
@@ -312,14 +320,19 @@ public final class NceLossWithMemory implements AutoCloseable {
         torch.gather_out(s.narrow(0, r0, rows), v.narrow(0, r0, rows).mm(bankT), 1, idx2.narrow(0, r0, rows));
       }
     }
-    s.div_(t);
+    return fromScores(s.div_(t), idx, b, width, t);
+  }
+
+  /**
+   * The loss terms from the B' x (K+1) scores s (already over T), and dL/dv as one weighted sum
+   * of bank rows per sample, read where they lie (libtorch's embedding_bag).
+   */
+  private LossAndGrad fromScores(Tensor s, Tensor idx, int b, long width, Scalar t) {
     if (zPending()) {
       estimateZ(s.exp().sum().item_double(), (long) b * width);
     }
     Terms terms = terms(s, params.numNegatives(), new Scalar(1.0 / b));
-    Tensor offsets = torch.arange(new Scalar(0), new Scalar((long) b * width), new Scalar(width), on(ScalarType.Long));
-    Tensor gradV = torch.embedding_bag(memory, idx, offsets, false, 0 /* sum */, false,
-        new org.bytedeco.pytorch.TensorOptional(terms.dS().reshape(-1)), false).get0();
+    Tensor gradV = SampledProducts.weightedRowSums(memory, idx, terms.dS(), width);
     return new LossAndGrad(terms.positive() + terms.negative(), gradV.div_(t));
   }
 

@@ -65,7 +65,8 @@ class NceLossGoldenTest {
     JsonNode g = JSON.readTree(file.toFile());
     boolean float32 = g.at("/source/dtype").asText().equals("float32");
     // float32 case: float64 arithmetic with the float32-rounded T and m VISSL read from its buffer.
-    for (NceLossWithMemory.Scores method : List.of(NceLossWithMemory.Scores.DENSE, NceLossWithMemory.Scores.GATHER)) {
+    for (NceLossWithMemory.Scores method : List.of(NceLossWithMemory.Scores.DENSE, NceLossWithMemory.Scores.SAMPLED,
+        NceLossWithMemory.Scores.GATHER)) {
       replay(g, ScalarType.Double, float32, method);
       if (float32) {
         replay(g, ScalarType.Float, true, method); // and natively in float32, as training runs
@@ -73,7 +74,7 @@ class NceLossGoldenTest {
     }
   }
 
-  /** Both ways of computing the scores (the whole-bank product and the gathered rows) reproduce VISSL. */
+  /** Every way of computing the scores (the whole-bank product, the sampled product, the gathered rows) reproduces VISSL. */
   private void replay(JsonNode g, ScalarType dtype, boolean float32Case, NceLossWithMemory.Scores method) {
     JsonNode p = g.get("params");
     JsonNode stored = g.get("buffer_params_as_stored");

@@ -64,17 +64,17 @@ class NceLossUnitTest {
   }
 
   /**
-   * The whole-bank product (the quickstart's way, N <= 24 (K+1)) and the gathered rows compute
-   * the same loss, gradient, Z and bank in float32, up to the order of the sums; float64 is
-   * checked against VISSL both ways by the golden test.
+   * The whole-bank product (the quickstart's way, N <= 24 (K+1)) and the sampled product (the
+   * ImageNet way) compute the loss, gradient, Z and bank of the gathered rows in float32, up to
+   * the order of the sums; float64 is checked against VISSL every way by the golden test.
    */
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.EnumSource(NceLossParams.LossType.class)
-  void denseAndGatheredScoresAgree(NceLossParams.LossType type) {
+  @org.junit.jupiter.params.provider.CsvSource({"NCE, DENSE", "CROSS_ENTROPY, DENSE", "NCE, SAMPLED", "CROSS_ENTROPY, SAMPLED"})
+  void denseAndSampledScoresAgreeWithTheGatheredRows(NceLossParams.LossType type, NceLossWithMemory.Scores method) {
     NceLossParams p = new NceLossParams(type, true, 0.07, List.of(1.0), -1, -100, -1, 255, "random", 3000, 128, 0.5, true, true);
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory dense = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
-            .scores(NceLossWithMemory.Scores.DENSE);
+        NceLossWithMemory other = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
+            .scores(method);
         NceLossWithMemory gathered = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
             .scores(NceLossWithMemory.Scores.GATHER)) {
       Torch.manualSeed(3);
@@ -85,12 +85,12 @@ class NceLossUnitTest {
           y[i] = 37L * i + 5 * step;
         }
         LossOutput a = gathered.forward(List.of(e), y);
-        LossOutput b = dense.forward(List.of(e), y);
+        LossOutput b = other.forward(List.of(e), y);
         assertThat(b.loss()).isCloseTo(a.loss(), offset(1e-5 * Math.abs(a.loss())));
         double scale = a.gradients().get(0).abs().max().item_double();
         assertThat(b.gradients().get(0).sub(a.gradients().get(0)).abs().max().item_double()).isLessThan(1e-4 * scale);
-        assertThat(dense.memory().sub(gathered.memory()).abs().max().item_double()).isLessThan(1e-5);
-        assertThat(dense.z()).isCloseTo(gathered.z(), offset(1e-5 * Math.abs(gathered.z())));
+        assertThat(other.memory().sub(gathered.memory()).abs().max().item_double()).isLessThan(1e-5);
+        assertThat(other.z()).isCloseTo(gathered.z(), offset(1e-5 * Math.abs(gathered.z())));
       }
     }
   }
