@@ -41,7 +41,8 @@ public final class Devices {
       throw new UserError("config.MACHINE.DEVICE=gpu: local rank " + localRank + " needs GPU " + localRank + " but this machine has "
           + count + "; set config.DISTRIBUTED.NUM_PROC_PER_NODE to at most " + count);
     }
-    return new Device(DeviceType.CUDA, (byte) localRank);
+    // held for the run, as CPU is: a caller inside a PointerScope would otherwise free it with the scope
+    return new Device(DeviceType.CUDA, (byte) localRank).retainReference();
   }
 
   /** The device of a module's first parameter (the CPU for a module without parameters). */
