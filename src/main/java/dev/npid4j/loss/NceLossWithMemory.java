@@ -26,9 +26,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * momentum update of the bank inside the forward.
  *
  * <p>The backward is written out (spec section 4, "Gradients") rather than left to autograd, so
- * the bank rows never enter the graph: the B x (K+1) x D block of gathered rows serves both
- * directions, or, for a bank of at most {@link #DENSE_MAX_RATIO} x (K+1) rows, the scores come
- * from one product with the whole bank and no rows are gathered at all.
+ * the bank rows never enter the graph. The scores come from a sampled matrix product on the
+ * bank's rows in place or, for a bank of at most {@link #DENSE_MAX_RATIO} x (K+1) rows, from one
+ * product with the whole bank; dL/dv is then one weighted sum of bank rows per sample. A 16-bit
+ * bank has its rows gathered into a block that serves both directions (see {@link Scores}).
  * {@link #forward} returns the loss and dL/d(output); the caller runs {@code output.backward(grad)}.
  *
  * <p>The bank and the scalar state are owned by this object, outside any {@link PointerScope}.
