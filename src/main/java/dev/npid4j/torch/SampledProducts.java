@@ -26,10 +26,13 @@ public final class SampledProducts {
   /** s[i][j] = v[i] . M[idx[i * width + j]], B x width: libtorch's sampled matrix product on the CSR pattern of idx. */
   public static Tensor rowDots(Tensor v, Tensor m, Tensor idx, long width) {
     long b = v.size(0);
-    quietCsrAnnouncement();
+    if (!csrAnnounced) {
+      quietCsrAnnouncement();
+    }
     Tensor crow = torch.arange(new Scalar(0), new Scalar(b * width + 1), new Scalar(width), like(v, torch.ScalarType.Long));
-    Tensor pattern = torch.sparse_csr_tensor(crow, idx, torch.zeros(new long[] {b * width}, like(v, v.scalar_type())),
-        new long[] {b, m.size(0)}, like(v, v.scalar_type()).layout(new LayoutOptional(torch.Layout.SparseCsr)));
+    TensorOptions values = like(v, v.scalar_type());
+    Tensor pattern = torch.sparse_csr_tensor(crow, idx, torch.zeros(new long[] {b * width}, values),
+        new long[] {b, m.size(0)}, values.layout(new LayoutOptional(torch.Layout.SparseCsr)));
     // m^T is a view; the kernel reads m's rows in place (it transposes back to m, which is contiguous)
     return torch.sparse_sampled_addmm(pattern, v, m.t(), new Scalar(0.0), new Scalar(1.0)).values().view(b, width);
   }

@@ -12,8 +12,9 @@ public final class CliTestAccess {
 
   /**
    * An override giving the LR warm-up a third of the schedule, for tests that borrow the
-   * quickstart config: their thresholds and tolerances were set on that share, and the
-   * quickstart's own (a quarter, since it trains 4 epochs) moved them past them.
+   * quickstart config: their thresholds and tolerances were set on that share, and a shorter
+   * one (the quickstart's own is its first epoch: a quarter at 4 epochs, a fifth at 5) moved
+   * them past them.
    */
   public static final String THIRD_WARMUP = "config.OPTIMIZER.param_schedulers.lr.lengths=[0.3334,0.6666]";
 

@@ -46,7 +46,7 @@ class DistributedTrainingTest {
         "config.DISTRIBUTED.NUM_PROC_PER_NODE=" + ranks, "config.DISTRIBUTED.TIMEOUT_SECONDS=60",
         "config.OPTIMIZER.num_epochs=2", "config.LOG_FREQUENCY=5",
         // the schedule the 1e-5 tolerance was set on: rounding differences between 2 x 16 and
-        // 1 x 32 grow with the LR, and the quickstart's quarter-length warm-up reached 4e-5
+        // 1 x 32 grow with the LR, and a quarter-length warm-up (the 4-epoch quickstart's) reached 4e-5
         dev.npid4j.cli.CliTestAccess.THIRD_WARMUP));
     args.addAll(List.of(extra));
     return args;
