@@ -257,7 +257,9 @@ final class BenchCommand implements Runnable {
       a.addAll(List.of("config.OPTIMIZER.num_epochs=1", "config.KNN_MONITOR.FREQUENCY=-1", "config.CHECKPOINT.DIR=" + dir,
           "config.MACHINE.NUM_THREADS=" + threads, "config.LOG_FREQUENCY=1000000",
           // one short epoch: a constant LR instead of the config's schedule (which may need more epochs); speed is the same
-          "config.OPTIMIZER.param_schedulers.lr.name=constant", "config.OPTIMIZER.param_schedulers.lr.value=0.01"));
+          "config.OPTIMIZER.param_schedulers.lr.name=constant", "config.OPTIMIZER.param_schedulers.lr.value=0.01",
+          // how the bank starts does not change what a step costs; filling it from the model is a pass over the data
+          "config.LOSS.nce_loss_with_memory.memory_params.init_from_model=false"));
       RunConfig cfg = RunConfig.fromArgs(a);
       long[] marks = new long[2];
       try {

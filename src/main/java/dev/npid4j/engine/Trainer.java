@@ -307,6 +307,15 @@ public final class Trainer {
         sync.broadcastFromRankZero();
       }
       out.println(String.format(Locale.ROOT, "[train] loss %s, memory bank %d x %d", lossDescription(), n, cfg.loss().embeddingDim()));
+      if (r == null && cfg.tree().getBool(INIT_FROM_MODEL_KEY)) {
+        // the images as the eval sees them when there is a test split (the kNN compares them with the bank)
+        boolean clean = !cfg.test().isEmpty();
+        Transforms initTransform = clean ? Transforms.fromConfig(cfg.test().transforms(), "config.DATA.TEST.TRANSFORMS") : trainTransform;
+        double s = BankWarmStart.fill(model, train, initTransform, cfg.train().batchSize() * comm.worldSize(), cfg.numWorkers(), loss,
+            comm);
+        out.println(String.format(Locale.ROOT, "[train] memory bank filled with the untrained model's embeddings (%s; %.1fs)",
+            clean ? "DATA.TEST.TRANSFORMS" : "DATA.TRAIN.TRANSFORMS", s));
+      }
       if (knn != null && cfg.knnMonitor().rawPixelBaseline() && knn.raw() == null) {
         knn.rawPixelBaseline();
       }
@@ -638,6 +647,7 @@ public final class Trainer {
   }
 
   static final String SAME_INIT_KEY = "config.LOSS.nce_loss_with_memory.memory_params.same_init_on_all_ranks";
+  static final String INIT_FROM_MODEL_KEY = "config.LOSS.nce_loss_with_memory.memory_params.init_from_model";
   static final String BANK_DTYPE_KEY = "config.LOSS.nce_loss_with_memory.memory_params.dtype";
 
   /** npid4j's memory_params.dtype: how the bank is stored (computations stay float32). */

@@ -85,6 +85,16 @@ public final class Layers {
     return () -> batchNormOverride = null;
   }
 
+  /**
+   * The layers' own forward until the returned handle is closed, which puts the installed
+   * override back: a pass that one rank makes alone (SyncBatchNorm would wait for the others).
+   */
+  public static Installed suspendBatchNormOverride() {
+    BiFunction<Module, Tensor, Tensor> installed = batchNormOverride;
+    batchNormOverride = null;
+    return () -> batchNormOverride = installed;
+  }
+
   /** An installed override; closing it restores the layers' own forward. */
   public interface Installed extends AutoCloseable {
     @Override

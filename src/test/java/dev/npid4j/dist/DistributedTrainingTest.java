@@ -80,7 +80,9 @@ class DistributedTrainingTest {
    */
   @Test
   void syncBatchNormOnTwoRanksComputesTheGradientsOfBatchNormOnOneRank(@TempDir Path dir) throws Exception {
-    String[] oneStep = {"config.MODEL.TRUNK.RESNETS.NORM=BatchNorm", "config.DATA.TRAIN.DATA_LIMIT=32", "config.OPTIMIZER.num_epochs=1"};
+    // the bank filled from the model: rank 0 forwards the one batch alone, with SyncBatchNorm suspended
+    String[] oneStep = {"config.MODEL.TRUNK.RESNETS.NORM=BatchNorm", "config.DATA.TRAIN.DATA_LIMIT=32", "config.OPTIMIZER.num_epochs=1",
+        "config.LOSS.nce_loss_with_memory.memory_params.init_from_model=true"};
     Path one = dir.resolve("one");
     new Trainer(RunConfig.fromArgs(config(one, 1, 32, oneStep)), new PrintStream(OutputStream.nullOutputStream())).run();
 

@@ -1,0 +1,95 @@
+package dev.npid4j.engine;
+
+import dev.npid4j.data.Batch;
+import dev.npid4j.data.BatchLoader;
+import dev.npid4j.data.Dataset;
+import dev.npid4j.data.transform.Transform;
+import dev.npid4j.dist.Communicator;
+import dev.npid4j.loss.NceLossWithMemory;
+import dev.npid4j.model.NpidModel;
+import dev.npid4j.torch.Devices;
+import dev.npid4j.torch.Layers;
+import dev.npid4j.torch.Ops;
+import dev.npid4j.torch.StateDict;
+import dev.npid4j.torch.Tensors;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * npid4j's {@code memory_params.init_from_model}: before the first step, every bank row becomes
+ * the L2-normalised embedding of its image under the untrained model, instead of VISSL's random
+ * unit vector.
+ *
+ * <p>Why: with a random bank, each positive of the first epoch is a random vector, so the network
+ * spends that epoch learning to map images to noise, and with momentum 0.5 half of every row is
+ * still noise after it. A bank filled from the model makes the positives meaningful from the first
+ * step.
+ *
+ * <p>The forward runs in training mode (batch statistics, as the training steps see them) under
+ * no-grad; the model's buffers (BatchNorm running statistics) are restored afterwards, so the
+ * first step starts from exactly the seeded model. With several ranks each forwards every W-th
+ * batch, with its own BatchNorm statistics even under SyncBatchNorm (the batches are those of a
+ * one-rank pass), and one all-reduce assembles the bank on every rank.
+ */
+final class BankWarmStart {
+  private BankWarmStart() {}
+
+  /** Fills {@code loss}'s bank; returns the seconds it took. */
+  static double fill(NpidModel model, Dataset train, Transform transform, int batchSize, int workers, NceLossWithMemory loss,
+      Communicator comm) {
+    long t0 = System.nanoTime();
+    int n = train.size();
+    int world = comm.worldSize();
+    // the batches of a one-rank pass, dealt out in turn: every batch holds the images it holds in
+    // a one-rank run (same BatchNorm statistics), so W ranks fill the bank one rank fills
+    int batches = (n + batchSize - 1) / batchSize;
+    int[] order = java.util.stream.IntStream.range(0, batches).filter(b -> b % world == comm.rank())
+        .flatMap(b -> java.util.stream.IntStream.range(b * batchSize, Math.min(n, (b + 1) * batchSize))).toArray();
+    Tensor bank = loss.memory();
+    Device device = Devices.of(model);
+    List<Tensor> saved = new ArrayList<>();
+    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+        Layers.Installed localBn = Layers.suspendBatchNormOverride()) {
+      Map<String, Tensor> buffers = StateDict.buffers(model);
+      for (Tensor b : buffers.values()) {
+        saved.add(b.clone());
+      }
+      if (world > 1) {
+        bank.zero_();
+      }
+      try (BatchLoader loader = new BatchLoader(train, transform, batchSize, false, workers, 0)) {
+        Iterator<Batch> it = loader.epoch(0, order, 0);
+        int at = 0;
+        while (it.hasNext()) {
+          Batch b = it.next();
+          try (PointerScope step = new PointerScope()) {
+            Tensor e = Ops.l2Normalize(model.forward(Devices.to(Tensors.fromFloats(b.images(), b.shape()), device)));
+            bank.narrow(0, order[at], b.size()).copy_(e);
+          }
+          at += b.size();
+        }
+      }
+      int i = 0;
+      for (Tensor b : buffers.values()) {
+        b.copy_(saved.get(i++));
+      }
+      if (world > 1) {
+        // the rows of the other ranks' batches are zero here: the sum is the whole bank, exactly
+        Tensor wide = Tensors.isType(bank, ScalarType.Float) ? bank : bank.to(ScalarType.Float);
+        comm.allReduceSum(wide);
+        if (wide != bank) {
+          bank.copy_(wide);
+        }
+      }
+    }
+    loss.markMemorySynced();
+    return (System.nanoTime() - t0) / 1e9;
+  }
+}
