@@ -10,12 +10,8 @@ import dev.npid4j.model.NpidModel;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.Ops;
-import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -33,8 +29,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * step.
  *
  * <p>The forward runs in training mode (batch statistics, as the training steps see them) under
- * no-grad; the model's buffers (BatchNorm running statistics) are restored afterwards, so the
- * first step starts from exactly the seeded model. With several ranks each forwards every W-th
+ * no-grad. The weights are untouched; the BatchNorm running statistics follow the pass, as a
+ * training epoch would move them. Training never reads them, but the kNN monitor's test
+ * features (eval mode) do: restored to their init (mean 0, variance 1) they made a 16-step run's
+ * test features disagree with the bank, and its kNN fell to chance (10%) where re-extracted
+ * features gave 47%. With several ranks each forwards every W-th
  * batch, with its own BatchNorm statistics even under SyncBatchNorm (the batches are those of a
  * one-rank pass), and one all-reduce assembles the bank on every rank.
  */
@@ -54,13 +53,8 @@ final class BankWarmStart {
         .flatMap(b -> java.util.stream.IntStream.range(b * batchSize, Math.min(n, (b + 1) * batchSize))).toArray();
     Tensor bank = loss.memory();
     Device device = Devices.of(model);
-    List<Tensor> saved = new ArrayList<>();
     try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
         Layers.Installed localBn = Layers.suspendBatchNormOverride()) {
-      Map<String, Tensor> buffers = StateDict.buffers(model);
-      for (Tensor b : buffers.values()) {
-        saved.add(b.clone());
-      }
       if (world > 1) {
         bank.zero_();
       }
@@ -75,10 +69,6 @@ final class BankWarmStart {
           }
           at += b.size();
         }
-      }
-      int i = 0;
-      for (Tensor b : buffers.values()) {
-        b.copy_(saved.get(i++));
       }
       if (world > 1) {
         // the rows of the other ranks' batches are zero here: the sum is the whole bank, exactly
