@@ -20,8 +20,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * npid4j's {@code memory_params.init_from_model}: before the first step, every bank row becomes
- * the L2-normalised embedding of its image under the untrained model, instead of VISSL's random
- * unit vector.
+ * the L2-normalised embedding of its image under the model as training finds it (the seeded init,
+ * or MODEL.WEIGHTS_INIT), instead of VISSL's random unit vector. A resumed run keeps its bank.
  *
  * <p>Why: with a random bank, each positive of the first epoch is a random vector, so the network
  * spends that epoch learning to map images to noise, and with momentum 0.5 half of every row is
@@ -33,9 +33,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * training epoch would move them. Training never reads them, but the kNN monitor's test
  * features (eval mode) do: restored to their init (mean 0, variance 1) they made a 16-step run's
  * test features disagree with the bank, and its kNN fell to chance (10%) where re-extracted
- * features gave 47%. With several ranks each forwards every W-th
- * batch, with its own BatchNorm statistics even under SyncBatchNorm (the batches are those of a
- * one-rank pass), and one all-reduce assembles the bank on every rank.
+ * features gave 47%.
+ *
+ * <p>With several ranks each forwards every W-th batch of a one-rank pass, with its own BatchNorm
+ * statistics even under SyncBatchNorm, and one all-reduce assembles the bank on every rank. The
+ * pass does not watch for SIGTERM: a stop asked during it is taken at the first step.
  */
 final class BankWarmStart {
   private BankWarmStart() {}

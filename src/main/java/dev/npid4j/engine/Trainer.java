@@ -138,6 +138,8 @@ public final class Trainer {
       facts.add(new String[] {"data", train.describe()});
       facts.add(new String[] {"model", modelDescription()});
       facts.add(new String[] {"loss", lossDescription()});
+      facts.add(new String[] {"memory bank start", cfg.tree().getBool(INIT_FROM_MODEL_KEY)
+          ? "the model's embeddings before training (memory_params.init_from_model)" : "random unit rows (VISSL)"});
       facts.add(new String[] {"batch, epochs", cfg.train().batchSize() + " per step, " + epochs + " epochs"});
       facts.add(new String[] {"training time", String.format(Locale.ROOT, "%s, %.0f img/s", Progress.duration(trainSeconds),
           trainSeconds > 0 ? trainImages / trainSeconds : 0)});
@@ -313,7 +315,7 @@ public final class Trainer {
         Transforms initTransform = clean ? Transforms.fromConfig(cfg.test().transforms(), "config.DATA.TEST.TRANSFORMS") : trainTransform;
         double s = BankWarmStart.fill(model, train, initTransform, cfg.train().batchSize() * comm.worldSize(), cfg.numWorkers(), loss,
             comm);
-        out.println(String.format(Locale.ROOT, "[train] memory bank filled with the untrained model's embeddings (%s; %.1fs)",
+        out.println(String.format(Locale.ROOT, "[train] memory bank filled with the model's embeddings before training (%s; %.1fs)",
             clean ? "DATA.TEST.TRANSFORMS" : "DATA.TRAIN.TRANSFORMS", s));
       }
       if (knn != null && cfg.knnMonitor().rawPixelBaseline() && knn.raw() == null) {

@@ -74,7 +74,7 @@ class TrainEndToEndTest {
     // the report: self-contained (no external references), curves, retrieval grid with class names, PCA
     String html = Files.readString(run.resolve("report.html"));
     assertThat(html).contains("<svg").contains("Loss").contains("Learning rate").contains("Throughput").contains("kNN accuracy")
-        .contains("Nearest neighbours after epoch 12").contains("data:image/png;base64,").contains("Ankle boot").contains("2-D PCA")
+        .contains("Nearest neighbours after epoch 12").contains("the model's embeddings before training").contains("data:image/png;base64,").contains("Ankle boot").contains("2-D PCA")
         .doesNotContain("src=\"http").doesNotContain("<script");
     assertThat(html.split("data:image/png;base64,", -1).length - 1).isEqualTo(10 * 9); // 10 queries + 8 neighbours each
 
