@@ -142,6 +142,7 @@ final class BenchCommand implements Runnable {
       Torch.manualSeed(0);
       List<Double> ms = new ArrayList<>();
       java.util.Random r = new java.util.Random(0);
+      String scoresUsed;
       ScalarType bankType;
       try {
         bankType = Tensors.floatTypeNamed(bankDtype);
@@ -150,6 +151,7 @@ final class BenchCommand implements Runnable {
       }
       try (NceLossWithMemory loss = NceLossWithMemory.create(p, ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local(),
           dev.npid4j.torch.Devices.CPU, bankType).scores(scores)) {
+        scoresUsed = p.sharedNegatives() ? "shared" : loss.scoresUsed().toString().toLowerCase(java.util.Locale.ROOT);
         for (int it = 0; it < warmup + iters; it++) {
           try (PointerScope s = new PointerScope()) {
             Tensor emb = torch.randn(batch, dim);
@@ -176,6 +178,7 @@ final class BenchCommand implements Runnable {
       f.put("sampling", sampling);
       f.put("bank_dtype", bankDtype);
       f.put("scores", scores.toString().toLowerCase(java.util.Locale.ROOT));
+      f.put("scores_used", scoresUsed); // a 16-bit bank is always gathered; AUTO resolved
       f.put("iters", iters);
       f.put("ms_per_step", median(ms));
       f.put("ms_per_step_mean", ms.stream().mapToDouble(Double::doubleValue).average().orElse(0));

@@ -295,6 +295,11 @@ public final class NceLossWithMemory implements AutoCloseable {
     return this;
   }
 
+  /** How the next forward computes the scores: AUTO resolved, and GATHER for a 16-bit bank whatever was asked (per-sample negatives). */
+  public Scores scoresUsed() {
+    return scoresFor(params.numNegatives() + 1L);
+  }
+
   private Scores scoresFor(long width) {
     if (!Tensors.isType(memory, dtype)) {
       return Scores.GATHER;

@@ -107,6 +107,16 @@ class CliTest {
     assertThat(j.get("ms_per_step").asDouble()).isPositive();
     assertThat(j.get("libtorch").asText()).isEqualTo("2.10.0");
     assertThat(j.get("threads").asInt()).isEqualTo(2);
+    // 5000 rows > 24 x 65: AUTO takes the sampled product (a smaller bank would get the whole-bank one)
+    assertThat(j.get("scores").asText()).isEqualTo("auto");
+    assertThat(j.get("scores_used").asText()).isEqualTo("sampled");
+    // a 16-bit bank is gathered whatever was asked, and the JSON says so
+    Result half = cli("bench", "loss", "--n", "5000", "--dim", "16", "--batch", "8", "--negatives", "64", "--iters", "1", "--warmup", "1",
+        "--scores", "SAMPLED", "--bank-dtype", "bfloat16");
+    assertThat(half.code()).as(half.err()).isZero();
+    var h = new com.fasterxml.jackson.databind.ObjectMapper().readTree(half.out().strip());
+    assertThat(h.get("scores").asText()).isEqualTo("sampled");
+    assertThat(h.get("scores_used").asText()).isEqualTo("gather");
     Result knn = cli("bench", "knn", "--train", "500", "--test", "50", "--dim", "8", "--k", "20");
     assertThat(knn.code()).as(knn.err()).isZero();
     var k = new com.fasterxml.jackson.databind.ObjectMapper().readTree(knn.out().strip());
