@@ -12,6 +12,7 @@ import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import java.util.Iterator;
+import java.util.stream.IntStream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -51,8 +52,8 @@ final class BankWarmStart {
     // the batches of a one-rank pass, dealt out in turn: every batch holds the images it holds in
     // a one-rank run (same BatchNorm statistics), so W ranks fill the bank one rank fills
     int batches = (n + batchSize - 1) / batchSize;
-    int[] order = java.util.stream.IntStream.range(0, batches).filter(b -> b % world == comm.rank())
-        .flatMap(b -> java.util.stream.IntStream.range(b * batchSize, Math.min(n, (b + 1) * batchSize))).toArray();
+    int[] order = IntStream.range(0, batches).filter(b -> b % world == comm.rank())
+        .flatMap(b -> IntStream.range(b * batchSize, Math.min(n, (b + 1) * batchSize))).toArray();
     Tensor bank = loss.memory();
     Device device = Devices.of(model);
     try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();

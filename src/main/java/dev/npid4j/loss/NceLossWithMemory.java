@@ -248,7 +248,7 @@ public final class NceLossWithMemory implements AutoCloseable {
     Tensor idx = onDevice(drawn);
     idx.view(b, width).select(1, 0).copy_(yT); // column 0: the positives
     Scalar t = new Scalar(temperature);
-    LossAndGrad r = switch (scoresFor(width)) {
+    LossAndGrad r = switch (scoresUsed()) {
       case DENSE -> denseForward(v, idx, b, width, t);
       case SAMPLED -> fromScores(SampledProducts.rowDots(v, memory, idx, width).div_(t), idx, b, width, t);
       default -> gatheredForward(v, idx, b, width, t);
@@ -295,19 +295,15 @@ public final class NceLossWithMemory implements AutoCloseable {
     return this;
   }
 
-  /** How the next forward computes the scores: AUTO resolved, and GATHER for a 16-bit bank whatever was asked (per-sample negatives). */
+  /** How the forward computes the scores: AUTO resolved, and GATHER for a 16-bit bank whatever was asked (per-sample negatives). */
   public Scores scoresUsed() {
-    return scoresFor(params.numNegatives() + 1L);
-  }
-
-  private Scores scoresFor(long width) {
     if (!Tensors.isType(memory, dtype)) {
       return Scores.GATHER;
     }
     if (scores != Scores.AUTO) {
       return scores;
     }
-    return params.memorySize() <= DENSE_MAX_RATIO * width ? Scores.DENSE : Scores.SAMPLED;
+    return params.memorySize() <= DENSE_MAX_RATIO * (params.numNegatives() + 1L) ? Scores.DENSE : Scores.SAMPLED;
   }
 
   /**
