@@ -3,6 +3,7 @@ package dev.npid4j.config;
 import dev.npid4j.loss.NceLossParams;
 import dev.npid4j.model.MlpHeadSpec;
 import dev.npid4j.model.ResNetSpec;
+import dev.npid4j.torch.CpuFeatures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,9 +54,11 @@ public record RunConfig(
   /**
    * @param trunkName MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels
    * @param bf16Autocast MODEL.AMP_PARAMS.USE_AMP: the training forward under CPU autocast to bfloat16
+   * @param ampOffWithoutNativeBf16 USE_AMP was asked for, but MODEL.AMP_PARAMS.NATIVE_BF16_ONLY
+   *     turned it off on this CPU (no AVX512-BF16 / AMX): training runs in float32
    */
   public record ModelConfig(String trunkName, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier,
-      boolean bf16Autocast) {
+      boolean bf16Autocast, boolean ampOffWithoutNativeBf16) {
     public int embeddingDim() {
       return heads.isEmpty() ? trunk.outputDim() : heads.get(heads.size() - 1).outputDim();
     }
@@ -203,11 +206,16 @@ public record RunConfig(
             + " and a loss scaler); use bfloat16");
       }
     }
+    // npid4j's NATIVE_BF16_ONLY: autocast only where the CPU computes bfloat16 natively; elsewhere
+    // bfloat16 is emulated and slower than float32, so a config that asks for speed runs float32
+    boolean ampOff = amp && t.getBool(m + "AMP_PARAMS.NATIVE_BF16_ONLY") && "cpu".equals(t.getString(C + "MACHINE.DEVICE"))
+        && !CpuFeatures.nativeBf16();
     List<MlpHeadSpec> heads = heads(t, m + "HEAD.");
     if (trunkName.equals("alexnet_bvlc") && heads.isEmpty()) {
       throw new ConfigError(m + "HEAD.PARAMS: alexnet_bvlc needs a head (its feature width depends on the image size)");
     }
-    return new ModelConfig(trunkName, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"), amp);
+    return new ModelConfig(trunkName, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"), amp && !ampOff,
+        ampOff);
   }
 
   private static final List<String> MLP_KEYS = List.of("dims", "use_bn", "use_relu", "use_dropout", "use_bias", "skip_last_layer_relu_bn");

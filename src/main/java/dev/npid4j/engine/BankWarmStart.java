@@ -7,6 +7,7 @@ import dev.npid4j.data.transform.Transform;
 import dev.npid4j.dist.Communicator;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
+import dev.npid4j.torch.Autocast;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.Ops;
@@ -30,7 +31,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * step.
  *
  * <p>The forward runs in training mode (batch statistics, as the training steps see them) under
- * no-grad. The weights are untouched; the BatchNorm running statistics follow the pass, as a
+ * no-grad, under bfloat16 autocast when the training forward runs under it. The weights are untouched; the BatchNorm running statistics follow the pass, as a
  * training epoch would move them. Training never reads them, but the kNN monitor's test
  * features (eval mode) do: restored to their init (mean 0, variance 1) they made a 16-step run's
  * test features disagree with the bank, and its kNN fell to chance (10%) where re-extracted
@@ -45,7 +46,7 @@ final class BankWarmStart {
 
   /** Fills {@code loss}'s bank; returns the seconds it took. */
   static double fill(NpidModel model, Dataset train, Transform transform, int batchSize, int workers, NceLossWithMemory loss,
-      Communicator comm) {
+      Communicator comm, boolean bf16Autocast) {
     long t0 = System.nanoTime();
     int n = train.size();
     int world = comm.worldSize();
@@ -67,7 +68,12 @@ final class BankWarmStart {
         while (it.hasNext()) {
           Batch b = it.next();
           try (PointerScope step = new PointerScope()) {
-            Tensor e = Ops.l2Normalize(model.forward(Devices.to(Tensors.fromFloats(b.images(), b.shape()), device)));
+            Tensor x = Devices.to(Tensors.fromFloats(b.images(), b.shape()), device);
+            Tensor e;
+            try (Autocast amp = bf16Autocast ? Autocast.bfloat16(device) : null) {
+              e = model.forward(x);
+            }
+            e = Ops.l2Normalize(e.to(ScalarType.Float));
             bank.narrow(0, order[at], b.size()).copy_(e);
           }
           at += b.size();

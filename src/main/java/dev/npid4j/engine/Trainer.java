@@ -116,7 +116,8 @@ public final class Trainer {
   /** "ResNet-18 (cifar stem, width 16) + mlp [[128, 128]]": for the log and the report. */
   private String modelDescription() {
     var m = cfg.model();
-    String amp = m.bf16Autocast() ? ", forward under bfloat16 autocast" : "";
+    String amp = m.bf16Autocast() ? ", forward under bfloat16 autocast"
+        : m.ampOffWithoutNativeBf16() ? ", float32 (USE_AMP off: this CPU has no AVX512-BF16 / AMX, see AMP_PARAMS.NATIVE_BF16_ONLY)" : "";
     if (m.trunkName().equals("alexnet_bvlc")) {
       return "AlexNet (BVLC, VISSL's alexnet_bvlc) + mlp " + m.heads().stream().map(MlpHeadSpec::dims).toList() + amp;
     }
@@ -314,7 +315,7 @@ public final class Trainer {
         boolean clean = !cfg.test().isEmpty();
         Transforms initTransform = clean ? Transforms.fromConfig(cfg.test().transforms(), "config.DATA.TEST.TRANSFORMS") : trainTransform;
         double s = BankWarmStart.fill(model, train, initTransform, cfg.train().batchSize() * comm.worldSize(), cfg.numWorkers(), loss,
-            comm);
+            comm, cfg.model().bf16Autocast());
         out.println(String.format(Locale.ROOT, "[train] memory bank filled with the model's embeddings before training (%s; %.1fs)",
             clean ? "DATA.TEST.TRANSFORMS" : "DATA.TRAIN.TRANSFORMS", s));
       }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.npid4j.loss.NceLossParams;
+import dev.npid4j.torch.CpuFeatures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,9 +179,24 @@ class ConfigComposerTest {
   }
 
   @Test
+  void nativeBf16OnlyKeepsAutocastOffWhereTheCpuWouldEmulateBfloat16() {
+    String amp = "config.MODEL.AMP_PARAMS.USE_AMP=true";
+    RunConfig.ModelConfig gated = run("config=quickstart/npid_fashion_mnist", amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=true").model();
+    assertThat(gated.bf16Autocast()).isEqualTo(CpuFeatures.nativeBf16());
+    assertThat(gated.ampOffWithoutNativeBf16()).isEqualTo(!CpuFeatures.nativeBf16());
+    // without the key USE_AMP is obeyed on any CPU (VISSL's meaning)
+    RunConfig.ModelConfig plain = run("config=quickstart/npid_fashion_mnist", amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=false").model();
+    assertThat(plain.bf16Autocast()).isTrue();
+    assertThat(plain.ampOffWithoutNativeBf16()).isFalse();
+    RunConfig.ModelConfig off = run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=false").model();
+    assertThat(off.bf16Autocast()).isFalse();
+    assertThat(off.ampOffWithoutNativeBf16()).isFalse();
+  }
+
+  @Test
   void mixedPrecisionIsBfloat16AutocastOnly() {
-    assertThat(run("config=quickstart/npid_fashion_mnist").model().bf16Autocast()).isFalse();
-    assertThat(run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=true").model().bf16Autocast()).isTrue();
+    assertThat(run("config=pretrain/npid/npid_8gpu_resnet").model().bf16Autocast()).isFalse();
+    assertThat(run("config=pretrain/npid/npid_8gpu_resnet", "config.MODEL.AMP_PARAMS.USE_AMP=true").model().bf16Autocast()).isTrue();
     assertThatThrownBy(() -> run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=true",
         "config.MODEL.AMP_PARAMS.AMP_TYPE=apex")).isInstanceOf(ConfigError.class).hasMessageContaining("AMP_TYPE=pytorch");
     assertThatThrownBy(() -> run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=true",

@@ -42,6 +42,8 @@ class DistributedTrainingTest {
         "config.LOSS.nce_loss_with_memory.memory_params.embedding_dim=32",
         "config.LOSS.nce_loss_with_memory.memory_params.same_init_on_all_ranks=true",
         "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=64",
+        // VISSL's maths (the quickstart's fast modes off): float32, K negatives per sample
+        "config.MODEL.AMP_PARAMS.USE_AMP=false", "config.LOSS.nce_loss_with_memory.negative_sampling_params.type=random",
         "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=" + globalBatch / ranks,
         "config.DISTRIBUTED.NUM_PROC_PER_NODE=" + ranks, "config.DISTRIBUTED.TIMEOUT_SECONDS=60",
         "config.OPTIMIZER.num_epochs=2", "config.LOG_FREQUENCY=5",

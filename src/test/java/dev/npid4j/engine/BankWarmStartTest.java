@@ -48,7 +48,7 @@ class BankWarmStartTest {
         Map<String, Tensor> before = new java.util.LinkedHashMap<>();
         StateDict.of(model).forEach((k, t) -> before.put(k, t.clone()));
 
-        double seconds = BankWarmStart.fill(model, data, toTensor, batch, 1, loss, Communicator.local());
+        double seconds = BankWarmStart.fill(model, data, toTensor, batch, 1, loss, Communicator.local(), false);
 
         assertThat(seconds).isPositive();
         Map<String, Tensor> after = StateDict.of(model);

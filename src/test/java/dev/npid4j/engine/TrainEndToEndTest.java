@@ -136,7 +136,8 @@ class TrainEndToEndTest {
         "config.DATA.TRAIN.DATA_SOURCES=[synthetic]", "config.DATA.TRAIN.DATA_LIMIT=256", "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=28",
         "config.DATA.TRAIN.TRANSFORMS=[{name:ToTensor}]", "config.KNN_MONITOR.FREQUENCY=-1", "config.OPTIMIZER.num_epochs=6",
         "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=64", "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=255",
-        "config.MODEL.AMP_PARAMS.USE_AMP=" + amp, CliTestAccess.THIRD_WARMUP,
+        "config.MODEL.AMP_PARAMS.USE_AMP=" + amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=false", CliTestAccess.THIRD_WARMUP,
+        "config.LOSS.nce_loss_with_memory.negative_sampling_params.type=random",
         // VISSL's random bank: random-pixel images have near-identical embeddings under the untrained
         // model, and a bank filled from them makes the first epochs swing (loss up to 9.4 > log 256)
         "config.LOSS.nce_loss_with_memory.memory_params.init_from_model=false");

@@ -51,6 +51,10 @@ class SgdTest {
       }
       // q has no weight decay: buf1 = 3, buf2 = 0.9*3 + 3 = 5.7 ; q = 0.5 - 0.5*3 - 0.5*5.7
       assertThat(Tensors.toDoubles(q)[0]).isCloseTo(0.5 - 1.5 - 2.85, offset(1e-12));
+      // zero_grad(set_to_none=True): the next backward hands over its gradient, nothing to zero or add to
+      sgd.zeroGrad();
+      assertThat(p.grad().defined()).isFalse();
+      assertThat(q.grad().defined()).isFalse();
       sgd.close();
     }
   }
