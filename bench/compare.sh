@@ -59,7 +59,9 @@ for what in $ONLY; do
         -- nce_step.py --n 1281167 --dim 128 --batch 32 --negatives 32000 --iters 10 ;;
     epoch)
       steps=$(( (EPOCH_IMAGES + 127) / 128 ))
-      pair quickstart_epoch train config=quickstart/npid_fashion_mnist --steps "$steps" --warmup 1 \
+      # VISSL's maths, as the PyTorch reference does it: the quickstart's fast modes off
+      pair quickstart_epoch train config=quickstart/npid_fashion_mnist config.MODEL.AMP_PARAMS.USE_AMP=false \
+        config.LOSS.nce_loss_with_memory.negative_sampling_params.type=random --steps "$steps" --warmup 1 \
         -- npid_epoch.py --limit "$EPOCH_IMAGES" --workers 2 ;;
     data)
       JPEGS="${JPEGS:-/tmp/npid4j-jpegs}"

@@ -125,10 +125,11 @@ public final class Trainer {
         m.trunk().baseWidth() * m.trunk().widthMultiplier(), m.heads().stream().map(MlpHeadSpec::dims).toList(), amp);
   }
 
-  /** "nce_loss_with_memory: cross_entropy, K=4096, T=0.07, momentum 0.5": for the log and the report. */
+  /** "nce_loss_with_memory: cross_entropy, K=4096 per sample, T=0.07, momentum 0.5": for the log and the report. */
   private String lossDescription() {
-    return String.format(Locale.ROOT, "nce_loss_with_memory: %s, K=%d, T=%s, momentum %s",
-        cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(), cfg.loss().temperature(), cfg.loss().momentum());
+    return String.format(Locale.ROOT, "nce_loss_with_memory: %s, K=%d %s, T=%s, momentum %s",
+        cfg.loss().lossType().name().toLowerCase(Locale.ROOT), cfg.loss().numNegatives(),
+        cfg.loss().sharedNegatives() ? "shared by the batch" : "per sample", cfg.loss().temperature(), cfg.loss().momentum());
   }
 
   /** report.html; a failure to draw it is a warning, never the end of a run. */
