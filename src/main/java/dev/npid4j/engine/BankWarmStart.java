@@ -7,7 +7,6 @@ import dev.npid4j.data.transform.Transform;
 import dev.npid4j.dist.Communicator;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
-import dev.npid4j.torch.Autocast;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.Ops;
@@ -68,12 +67,7 @@ final class BankWarmStart {
         while (it.hasNext()) {
           Batch b = it.next();
           try (PointerScope step = new PointerScope()) {
-            Tensor x = Devices.to(Tensors.fromFloats(b.images(), b.shape()), device);
-            Tensor e;
-            try (Autocast amp = bf16Autocast ? Autocast.bfloat16(device) : null) {
-              e = model.forward(x);
-            }
-            e = Ops.l2Normalize(e.to(ScalarType.Float));
+            Tensor e = Ops.l2Normalize(Trainer.trainingForward(model, b, device, bf16Autocast).to(ScalarType.Float));
             bank.narrow(0, order[at], b.size()).copy_(e);
           }
           at += b.size();

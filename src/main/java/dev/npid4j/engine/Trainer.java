@@ -457,6 +457,18 @@ public final class Trainer {
     }
   }
 
+  /**
+   * The embeddings of a batch as a training step computes them: the model's current mode, under
+   * bfloat16 autocast when the run uses it. Shared with the bank fill, which must see the model as
+   * the steps do.
+   */
+  static Tensor trainingForward(NpidModel model, Batch batch, Device device, boolean bf16Autocast) {
+    Tensor images = Devices.to(Tensors.fromFloats(batch.images(), batch.shape()), device);
+    try (Autocast amp = bf16Autocast ? Autocast.bfloat16(device) : null) {
+      return model.forward(images);
+    }
+  }
+
   /** One optimizer step; returns the loss (its mean over ranks) and sets {@link #agreedStop}. */
   private double step(NpidModel model, NceLossWithMemory loss, Sgd sgd, Batch batch, int epoch, int step, long globalStep, Path runDir)
       throws IOException {
@@ -464,11 +476,7 @@ public final class Trainer {
       if (sync != null && cfg.distributed().broadcastBuffers()) {
         sync.broadcastBuffers();
       }
-      Tensor images = Devices.to(Tensors.fromFloats(batch.images(), batch.shape()), device);
-      Tensor embedding;
-      try (Autocast amp = cfg.model().bf16Autocast() ? Autocast.bfloat16(device) : null) {
-        embedding = model.forward(images);
-      }
+      Tensor embedding = trainingForward(model, batch, device, cfg.model().bf16Autocast());
       LossOutput lo = loss.forward(List.of(embedding), batch.indices());
       double lossValue = lo.loss();
       if (comm.worldSize() > 1) {

@@ -1,6 +1,7 @@
 package dev.npid4j.torch;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -36,7 +37,7 @@ public final class CpuFeatures {
           .map(l -> Arrays.asList(l.substring(l.indexOf(':') + 1).trim().split("\\s+")))
           .map(flags -> wanted.stream().anyMatch(flags::contains))
           .orElse(false);
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return false;
     }
   }
