@@ -96,7 +96,7 @@ public final class AlexNetBvlc extends Trunk {
   }
 
   private static Tensor maxPool(Tensor x) {
-    return torch.max_pool2d(x, new long[] {3, 3}, new long[] {2, 2}, new long[] {0, 0}, new long[] {1, 1}, false);
+    return Layers.maxPool2d(x, 3, 2, 0);
   }
 
   @Override

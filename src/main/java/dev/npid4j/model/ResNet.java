@@ -88,7 +88,7 @@ public final class ResNet extends Trunk {
       out.put("conv1", cur);
     }
     if (spec.stem().equals("imagenet")) {
-      cur = torch.max_pool2d(cur, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, false);
+      cur = Layers.maxPool2d(cur, 3, 2, 1);
     }
     for (int i = 0; i < stages.size() && out.size() < names.size(); i++) {
       cur = stages.get(i).forward(cur);

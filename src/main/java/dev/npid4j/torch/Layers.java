@@ -13,7 +13,10 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LinearOptions;
 import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Builders for libtorch layers. The JavaCPP option setters are pointer accessors where
@@ -134,5 +137,35 @@ public final class Layers {
     }
     return x.slice(2, new LongOptional(0), new LongOptional(x.size(2)), step)
         .slice(3, new LongOptional(0), new LongOptional(x.size(3)), step);
+  }
+
+  /**
+   * {@code max_pool2d(x, kernel, stride, padding)} (the ResNet stem's, AlexNet's) on a CPU tensor,
+   * done faster with the same numbers. libtorch's NCHW kernel walks each window element by
+   * element; its channels-last kernel vectorises over channels (ResNet-50, batch 32: 110-126 ms
+   * against 20-27 ms). Both scan a window in the same order and keep the first maximum (NaN
+   * wins), so they pick the same argmax. The argmax comes from the channels-last kernel, out of
+   * the graph; the output is then a gather of x at those positions, whose backward scatter-adds
+   * the gradient to them in x's own layout, as max-pool's backward does. Forward and backward
+   * together: about 40 ms instead of 125-140 ms (and a channels-last output's backward would hand
+   * the stem a channels-last gradient, slower in every layer below).
+   */
+  public static Tensor maxPool2d(Tensor x, long kernel, long stride, long padding) {
+    long[] k = {kernel, kernel};
+    long[] s = {stride, stride};
+    long[] p = {padding, padding};
+    long[] d = {1, 1};
+    if (x.dim() != 4 || !x.device().is_cpu()) {
+      return torch.max_pool2d(x, k, s, p, d, false);
+    }
+    Tensor indices;
+    try (NoGradGuard g = new NoGradGuard()) {
+      T_TensorTensor_T pooled = torch.max_pool2d_with_indices(x.contiguous(torch.MemoryFormat.ChannelsLast), k, s, p, d, false);
+      if (!x.requires_grad()) {
+        return pooled.get0().contiguous();
+      }
+      indices = pooled.get1().contiguous();
+    }
+    return x.flatten(2, 3).gather(2, indices.flatten(2, 3)).view(indices.sizes());
   }
 }
