@@ -129,7 +129,10 @@ public final class Layers {
   /**
    * {@code x[:, :, ::step, ::step]}. A strided 1x1 convolution equals a stride-1 1x1 convolution
    * on this subsampled input; using it avoids oneDNN's SIGFPE in the strided 1x1 backward on
-   * these VMs (bytedeco-notes pitfall 2) with the same weights and the same maths.
+   * these VMs (bytedeco-notes pitfall 2) with the same weights and the same maths. (The cause is
+   * oneDNN 3.7's brgemm blocking heuristic, not the VM: est_eff_1x1 divides by a block count that
+   * is 0 on CPUs without AMX, for the input/output channel pairs it special-cases, 256/512/1024 to
+   * 1024/512/2048, so channels-last 1x1 convolutions of those widths die the same way.)
    */
   public static Tensor subsample(Tensor x, long step) {
     if (step == 1) {
