@@ -27,6 +27,16 @@ if [ "${FAIR:-1}" = 1 ]; then
   export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-1073741824}"
   export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 fi
+# bin/npid4j runs on jemalloc where the machine has it (NPID4J_MALLOC=glibc: not); PyTorch then
+# gets it too (FAIR=1), so the speedups compare the code, not the allocator.
+PY_PRELOAD=()
+if [ "${FAIR:-1}" = 1 ] && [ "${NPID4J_MALLOC:-jemalloc}" = jemalloc ]; then
+  JEMALLOC="$(ldconfig -p 2>/dev/null | awk '/libjemalloc\.so\.2 \(libc6,(x86-64|AArch64)/ && !found { print $NF; found = 1 }')"
+  if [ -n "$JEMALLOC" ]; then
+    PY_PRELOAD=(env "LD_PRELOAD=$JEMALLOC${LD_PRELOAD:+:$LD_PRELOAD}"
+      "MALLOC_CONF=${MALLOC_CONF:-retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1}")
+  fi
+fi
 "$PY" -c 'import torch, torchvision' || { echo "compare.sh: $PY cannot import torch/torchvision: apt-get install python3-torch python3-torchvision" >&2; exit 2; }
 "$NJ" --version >/dev/null   # build first, outside the timings
 
@@ -38,7 +48,7 @@ pair() { # name, npid4j args..., --, python args...
   local f="$OUT/$name.r$rep"
   echo "== $name (repeat $rep of $REPEAT)" >&2
   run_npid4j() { "$NJ" bench "${nj[@]}" --threads "$T" 2>"$f.npid4j.log" | tail -1 | tee "$f.npid4j.json"; }
-  run_pytorch() { (cd "$ROOT/bench" && "$PY" "${py[@]}" --threads "$T") 2>"$f.pytorch.log" | tail -1 | tee "$f.pytorch.json"; }
+  run_pytorch() { (cd "$ROOT/bench" && "${PY_PRELOAD[@]}" "$PY" "${py[@]}" --threads "$T") 2>"$f.pytorch.log" | tail -1 | tee "$f.pytorch.json"; }
   # a slow spell of the shared host should not always land on the same side
   if [ $((rep % 2)) = 1 ]; then run_npid4j; run_pytorch; else run_pytorch; run_npid4j; fi
 }
