@@ -4,6 +4,7 @@
 # JSON summary line. Needs Debian's python3-torch and python3-torchvision.
 #   bench/compare.sh                  # everything (about 15 minutes on 2 cores)
 #   ONLY="loss knn" bench/compare.sh  # a subset: train loss epoch knn data
+#   ALLOC=jemalloc bench/compare.sh   # both sides on jemalloc instead of glibc (see below)
 #   REPEAT=3 bench/compare.sh         # every pair 3 times, interleaved (the order of the two sides
 #                                     # alternates); the table gives each figure's median and the
 #                                     # median of the per-repeat speedups, with their range
@@ -27,15 +28,19 @@ if [ "${FAIR:-1}" = 1 ]; then
   export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-1073741824}"
   export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 fi
-# bin/npid4j runs on jemalloc where the machine has it (NPID4J_MALLOC=glibc: not); PyTorch then
-# gets it too (FAIR=1), so the speedups compare the code, not the allocator.
+# Both sides on one allocator: ALLOC=glibc (the default: glibc with the settings above;
+# bin/npid4j is told NPID4J_MALLOC=glibc) or ALLOC=jemalloc (what bin/npid4j uses by itself where
+# the machine has libjemalloc2; PyTorch then gets it by LD_PRELOAD). jemalloc made both ResNet-50
+# steps about 12% faster here, and PyTorch's NCE step at B=256, K=4096 1.5-2x slower (146-204 ->
+# 294-306 ms), so the default compares on glibc.
+ALLOC="${ALLOC:-glibc}"
+export NPID4J_MALLOC="$ALLOC"
 PY_PRELOAD=()
-if [ "${FAIR:-1}" = 1 ] && [ "${NPID4J_MALLOC:-jemalloc}" = jemalloc ]; then
+if [ "$ALLOC" = jemalloc ] && [ "${FAIR:-1}" = 1 ]; then
   JEMALLOC="$(ldconfig -p 2>/dev/null | awk '/libjemalloc\.so\.2 \(libc6,(x86-64|AArch64)/ && !found { print $NF; found = 1 }')"
-  if [ -n "$JEMALLOC" ]; then
-    PY_PRELOAD=(env "LD_PRELOAD=$JEMALLOC${LD_PRELOAD:+:$LD_PRELOAD}"
-      "MALLOC_CONF=${MALLOC_CONF:-retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1}")
-  fi
+  [ -n "$JEMALLOC" ] || { echo "compare.sh: ALLOC=jemalloc needs libjemalloc2 (apt-get install libjemalloc2)" >&2; exit 2; }
+  PY_PRELOAD=(env "LD_PRELOAD=$JEMALLOC${LD_PRELOAD:+:$LD_PRELOAD}"
+    "MALLOC_CONF=${MALLOC_CONF:-retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1}")
 fi
 "$PY" -c 'import torch, torchvision' || { echo "compare.sh: $PY cannot import torch/torchvision: apt-get install python3-torch python3-torchvision" >&2; exit 2; }
 "$NJ" --version >/dev/null   # build first, outside the timings
