@@ -24,33 +24,14 @@ a = p.parse_args()
 common.setup(a.threads)
 
 N, D, B, K, T, m = a.n, a.dim, a.batch, a.negatives, 0.07, 0.5
-memory = F.normalize(torch.randn(N, D), dim=1)
-Z = None
-eps = 1e-7
+nce = common.VisslNce(F.normalize(torch.randn(N, D), dim=1), K, T)
 
 
 def step(emb, y):
-    global Z
     e = F.normalize(emb, dim=1)
-    idx = torch.randint(0, N, (B, K + 1))
-    idx.select(1, 0).copy_(y)
-    weights = torch.index_select(memory, 0, idx.view(-1)).detach().view(B, K + 1, D)
-    out = torch.exp(torch.bmm(weights, e.view(B, D, 1)).squeeze(2) / T)
-    if Z is None:
-        Z = (out.mean() * N).item()
-    out = out / Z
-    Pn = 1.0 / N
-    Pmt = out.select(1, 0)
-    lnPmt = torch.log(Pmt / (Pmt + K * Pn + eps))
-    Pon = out.narrow(1, 1, K)
-    lnPon = torch.log((K * Pn) / (Pon + K * Pn + eps))
-    loss = -(lnPmt.sum() + lnPon.sum()) / B
+    loss = nce.loss(e, y)
     loss.backward()
-    with torch.no_grad():
-        pos = torch.index_select(memory, 0, y)
-        pos.mul_(m).add_(e.detach() * (1 - m))
-        pos = F.normalize(pos, dim=1)
-        memory.index_copy_(0, y, pos)
+    nce.update(e, y, m)
     return loss.item()
 
 

@@ -59,41 +59,18 @@ bn_ids = {id(q) for q in bn}
 rest = [q for q in model.parameters() if id(q) not in bn_ids]
 opt = torch.optim.SGD([{"params": rest}, {"params": bn, "weight_decay": 0.0}], lr=0.01, momentum=0.9,
                       weight_decay=1e-4)
-memory = F.normalize(torch.randn(N, D), dim=1)
-Z = None
-eps = 1e-7
-
-
-def nce_loss(e, y):
-    """VISSL's nce_loss_with_memory forward (vissl/losses/nce_loss.py), as bench/nce_step.py."""
-    global Z
-    idx = torch.randint(0, N, (B, K + 1))
-    idx.select(1, 0).copy_(y)
-    weights = torch.index_select(memory, 0, idx.view(-1)).detach().view(B, K + 1, D)
-    out = torch.exp(torch.bmm(weights, e.view(B, D, 1)).squeeze(2) / T)
-    if Z is None:
-        Z = (out.mean() * N).item()
-    out = out / Z
-    Pn = 1.0 / N
-    Pmt = out.select(1, 0)
-    lnPmt = torch.log(Pmt / (Pmt + K * Pn + eps))
-    Pon = out.narrow(1, 1, K)
-    lnPon = torch.log((K * Pn) / (Pon + K * Pn + eps))
-    return -(lnPmt.sum() + lnPon.sum()) / B
-
+nce = common.VisslNce(F.normalize(torch.randn(N, D), dim=1), K, T)
 
 times = []
 it = 0
 t0 = time.perf_counter()
 for x, y in loader:  # the batch's loading wait is part of the step, as in npid4j's timing
     e = F.normalize(model(x), dim=1)
-    loss = nce_loss(e, y)
+    loss = nce.loss(e, y)
     opt.zero_grad()
     loss.backward()
     opt.step()
-    with torch.no_grad():
-        pos = torch.index_select(memory, 0, y).mul_(m).add_(e.detach() * (1 - m))
-        memory.index_copy_(0, y, F.normalize(pos, dim=1))
+    nce.update(e, y, m)
     loss.item()
     t1 = time.perf_counter()
     if it >= a.warmup:
