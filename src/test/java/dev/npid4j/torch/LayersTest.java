@@ -30,7 +30,7 @@ class LayersTest {
     try (PointerScope scope = new PointerScope()) {
       torch.manual_seed(0);
       // after a ReLU most windows hold ties (zeros): the argmax, hence where the gradient goes, must match;
-      // odd sizes give windows cut by the padding, float16-step values give ties between positives too
+      // odd sizes give windows cut by the padding; values on a 1/8 grid give ties between positives too
       Tensor values = torch.relu(torch.randn(3, 5, 13, 11)).mul(new Scalar(8.0)).round().div(new Scalar(8.0));
       Tensor x = values.clone().requires_grad_(true);
       Tensor grad = torch.randn(3, 5, 7, 6);
