@@ -132,7 +132,9 @@ public final class Layers {
    * these VMs (bytedeco-notes pitfall 2) with the same weights and the same maths. (The cause is
    * oneDNN 3.7's brgemm blocking heuristic, not the VM: est_eff_1x1 divides by a block count that
    * is 0 on CPUs without AMX, for the input/output channel pairs it special-cases, 256/512/1024 to
-   * 1024/512/2048, so channels-last 1x1 convolutions of those widths die the same way.)
+   * 1024/512/2048, so channels-last 1x1 convolutions of those widths die the same way. The same
+   * brgemm 1x1 kernel gives wrong results for some channels-last shapes that do run, such as
+   * 128->512 at 12 px, which is why no convolution here runs channels-last: see the README.)
    */
   public static Tensor subsample(Tensor x, long step) {
     if (step == 1) {
