@@ -314,7 +314,8 @@ public final class Trainer {
       if (r == null && cfg.tree().getBool(INIT_FROM_MODEL_KEY)) {
         // the images as the eval sees them when there is a test split (the kNN compares them with the bank)
         boolean clean = !cfg.test().isEmpty();
-        Transforms initTransform = clean ? Transforms.fromConfig(cfg.test().transforms(), "config.DATA.TEST.TRANSFORMS") : trainTransform;
+        Transforms initTransform = !clean ? trainTransform
+            : testTransform != null ? testTransform : Transforms.fromConfig(cfg.test().transforms(), "config.DATA.TEST.TRANSFORMS");
         double s = BankWarmStart.fill(model, train, initTransform, cfg.train().batchSize() * comm.worldSize(), cfg.numWorkers(), loss,
             comm, cfg.model().bf16Autocast());
         out.println(String.format(Locale.ROOT, "[train] memory bank filled with the model's embeddings before training (%s; %.1fs)",
