@@ -37,10 +37,11 @@ ALLOC="${ALLOC:-glibc}"
 export NPID4J_MALLOC="$ALLOC"
 PY_PRELOAD=()
 if [ "$ALLOC" = jemalloc ] && [ "${FAIR:-1}" = 1 ]; then
-  JEMALLOC="$(ldconfig -p 2>/dev/null | awk '/libjemalloc\.so\.2 \(libc6,(x86-64|AArch64)/ && !found { print $NF; found = 1 }')"
+  . "$ROOT/bin/jemalloc.sh"
+  JEMALLOC="$(jemalloc_path)"
   [ -n "$JEMALLOC" ] || { echo "compare.sh: ALLOC=jemalloc needs libjemalloc2 (apt-get install libjemalloc2)" >&2; exit 2; }
   PY_PRELOAD=(env "LD_PRELOAD=$JEMALLOC${LD_PRELOAD:+:$LD_PRELOAD}"
-    "MALLOC_CONF=${MALLOC_CONF:-retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1}")
+    "MALLOC_CONF=${MALLOC_CONF:-$JEMALLOC_CONF_DEFAULT}")
 fi
 "$PY" -c 'import torch, torchvision' || { echo "compare.sh: $PY cannot import torch/torchvision: apt-get install python3-torch python3-torchvision" >&2; exit 2; }
 "$NJ" --version >/dev/null   # build first, outside the timings
