@@ -1,5 +1,6 @@
 package dev.npid4j.dist;
 
+import dev.npid4j.torch.FusedBatchNorm;
 import dev.npid4j.torch.Tensors;
 import java.util.function.BiFunction;
 import org.bytedeco.pytorch.BatchNorm1dImpl;
@@ -114,7 +115,8 @@ public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
     }
     Tensor out = centered.mul(scale.view(shape)).add(shift.view(shape));
     if (layer.trackRunningStats()) {
-      updateRunningStats(layer, mean.detach(), var.detach(), n);
+      FusedBatchNorm.updateRunningStats(layer.runningMean(), layer.runningVar(), layer.batches(), layer.momentum(),
+          mean.detach(), var.detach(), n);
     }
     return out;
   }
@@ -132,15 +134,5 @@ public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
       global.register_hook(new AllReduceGrad(comm));
     }
     return global;
-  }
-
-  private static void updateRunningStats(Layer layer, Tensor mean, Tensor biasedVar, long n) {
-    try (NoGradGuard g = new NoGradGuard()) {
-      layer.batches().add_(new Scalar(1L));
-      double m = layer.momentum().has_value() ? layer.momentum().get() : 1.0 / layer.batches().item_double();
-      Tensor unbiased = biasedVar.mul(new Scalar((double) n / (n - 1)));
-      layer.runningMean().mul_(new Scalar(1 - m)).add_(mean.to(layer.runningMean().scalar_type()).mul(new Scalar(m)));
-      layer.runningVar().mul_(new Scalar(1 - m)).add_(unbiased.to(layer.runningVar().scalar_type()).mul(new Scalar(m)));
-    }
   }
 }

@@ -27,7 +27,7 @@ final class BasicBlock extends Module implements ResidualBlock {
 
   @Override
   public Tensor forward(Tensor x) {
-    Tensor out = torch.relu_(Layers.forwardNorm(bn1, conv1.forward(x)));
+    Tensor out = Layers.forwardNormRelu(bn1, conv1.forward(x));
     out = Layers.forwardNorm(bn2, conv2.forward(out));
     Tensor identity = downsample == null ? x : downsample.forward(x);
     return torch.relu_(out.add_(identity));

@@ -35,8 +35,8 @@ final class Bottleneck extends Module implements ResidualBlock {
 
   @Override
   public Tensor forward(Tensor x) {
-    Tensor out = torch.relu_(Layers.forwardNorm(bn1, conv1.forward(x)));
-    out = torch.relu_(Layers.forwardNorm(bn2, conv2.forward(out)));
+    Tensor out = Layers.forwardNormRelu(bn1, conv1.forward(x));
+    out = Layers.forwardNormRelu(bn2, conv2.forward(out));
     out = Layers.forwardNorm(bn3, conv3.forward(out));
     Tensor identity = downsample == null ? x : downsample.forward(x);
     return torch.relu_(out.add_(identity));

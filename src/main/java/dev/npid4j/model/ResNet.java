@@ -83,7 +83,7 @@ public final class ResNet extends Trunk {
       }
     }
     java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
-    Tensor cur = torch.relu_(Layers.forwardNorm(bn1, conv1.forward(x)));
+    Tensor cur = Layers.forwardNormRelu(bn1, conv1.forward(x));
     if (names.contains("conv1")) {
       out.put("conv1", cur);
     }

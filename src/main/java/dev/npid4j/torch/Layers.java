@@ -56,13 +56,34 @@ public final class Layers {
   /**
    * The forward of a normalisation layer made here: BatchNorm2d, BatchNorm1d or GroupNorm (Java
    * cannot call a libtorch Module's forward generically). A BatchNorm layer in training mode goes
-   * through the installed {@link #overrideBatchNorm override}, if any.
+   * through the installed {@link #overrideBatchNorm override}, if any, else through
+   * {@link FusedBatchNorm} where that applies.
    */
   public static Tensor forwardNorm(Module norm, Tensor x) {
+    return forwardNorm(norm, x, false);
+  }
+
+  /**
+   * {@link #forwardNorm} followed by an in-place ReLU. A BatchNorm2d in training mode on CPU runs
+   * both in one {@link FusedBatchNorm} pass where it applies.
+   */
+  public static Tensor forwardNormRelu(Module norm, Tensor x) {
+    return forwardNorm(norm, x, true);
+  }
+
+  private static Tensor forwardNorm(Module norm, Tensor x, boolean relu) {
     BiFunction<Module, Tensor, Tensor> override = batchNormOverride;
     if (override != null && norm.is_training() && (norm instanceof BatchNorm2dImpl || norm instanceof BatchNorm1dImpl)) {
-      return override.apply(norm, x);
+      return relu ? torch.relu_(override.apply(norm, x)) : override.apply(norm, x);
     }
+    if (FusedBatchNorm.applies(norm, x)) {
+      return FusedBatchNorm.forward((BatchNorm2dImpl) norm, x, relu);
+    }
+    Tensor out = ownForward(norm, x);
+    return relu ? torch.relu_(out) : out;
+  }
+
+  private static Tensor ownForward(Module norm, Tensor x) {
     if (norm instanceof BatchNorm2dImpl bn) {
       return bn.forward(x);
     }

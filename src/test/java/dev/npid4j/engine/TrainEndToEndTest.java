@@ -154,8 +154,11 @@ class TrainEndToEndTest {
     System.out.println("epoch losses float32 " + f32 + ", bfloat16 autocast " + bf16);
     assertThat(bf16).hasSize(6);
     assertThat(bf16.get(5)).isLessThan(bf16.get(0) - 0.5); // it learns
+    // Within 10%: this short run on random images is chaotic, and rounding alone moves its later
+    // epochs by about 5% (float32, epoch 5: 4.66 on 2 threads, 4.89 on 1 thread; 4.84 with
+    // npid4j's BatchNorm kernels against 4.66 with libtorch's), so a tighter band tests the noise.
     for (int e = 0; e < 6; e++) {
-      assertThat(bf16.get(e)).as("epoch %d", e + 1).isCloseTo(f32.get(e), org.assertj.core.data.Percentage.withPercentage(5));
+      assertThat(bf16.get(e)).as("epoch %d", e + 1).isCloseTo(f32.get(e), org.assertj.core.data.Percentage.withPercentage(10));
     }
   }
 
