@@ -15,6 +15,9 @@ import dev.npid4j.eval.WeightedKnn;
 import dev.npid4j.loss.NceLossParams;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.loss.RandomNegativeSampler;
+import dev.npid4j.torch.FusedBatchNorm;
+import dev.npid4j.torch.Layers;
+import dev.npid4j.torch.NativeKernels;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
@@ -39,7 +42,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Benchmarks that print one JSON object on stdout (figures plus threads, libtorch version, CPU, peak RSS);",
         "logs go to stderr. bench/compare.sh runs each next to its PyTorch reference in bench/."},
-    subcommands = {BenchCommand.Train.class, BenchCommand.Loss.class, BenchCommand.Knn.class, BenchCommand.Data.class})
+    subcommands = {BenchCommand.Train.class, BenchCommand.Loss.class, BenchCommand.Knn.class, BenchCommand.Data.class,
+        BenchCommand.Norm.class})
 final class BenchCommand implements Runnable {
   @Override
   public void run() {
@@ -68,6 +72,7 @@ final class BenchCommand implements Runnable {
       out.put("libtorch", Torch.LIBTORCH_VERSION);
       out.put("java", System.getProperty("java.version"));
       out.put("cpu", cpuModel());
+      out.put("native_kernels", NativeKernels.available());
       out.put("peak_rss_mb", peakRssMb());
       System.out.println(MetricsLog.JSON.writeValueAsString(out));
       return 0;
@@ -224,6 +229,73 @@ final class BenchCommand implements Runnable {
       f.put("k", k);
       f.put("seconds", seconds);
       f.put("top1", top1);
+      return emit(f);
+    }
+  }
+
+  @Command(name = "norm", mixinStandardHelpOptions = true,
+      description = {"A training-mode BatchNorm2d (+ ReLU) forward and backward on CPU: npid4j's native kernels and",
+          "libtorch's BatchNorm2d + relu_, interleaved in one process. Keys ms_fused and ms_libtorch (median",
+          "forward + backward), fwd_ms_fused and fwd_ms_libtorch (median forward), speedup."})
+  static final class Norm extends Base {
+    @Option(names = "--shape", defaultValue = "32,256,56,56", split = ",", description = "N,C,H,W (default: ${DEFAULT-VALUE})")
+    long[] shape;
+    @Option(names = "--relu", arity = "1", defaultValue = "true", description = "true | false: with the ReLU that follows it (default: ${DEFAULT-VALUE})")
+    boolean relu;
+    @Option(names = "--iters", defaultValue = "9")
+    int iters;
+    @Option(names = "--warmup", defaultValue = "2")
+    int warmup;
+
+    @Override
+    public Integer call() throws Exception {
+      start();
+      if (shape.length != 4 || Arrays.stream(shape).anyMatch(d -> d < 1) || iters < 1 || warmup < 0) {
+        throw new UserError("bench norm: --shape needs N,C,H,W (positive), --iters >= 1, --warmup >= 0");
+      }
+      if (!NativeKernels.available()) {
+        throw new UserError("bench norm: the native kernels are off (" + NativeKernels.unavailableReason() + ")");
+      }
+      Torch.manualSeed(0);
+      org.bytedeco.pytorch.BatchNorm2dImpl bn = Layers.batchNorm2d(shape[1]);
+      List<List<Double>> total = List.of(new ArrayList<>(), new ArrayList<>());
+      List<List<Double>> forward = List.of(new ArrayList<>(), new ArrayList<>());
+      try (PointerScope s = new PointerScope()) {
+        Tensor leaf = torch.randn(shape).requires_grad_(true);
+        Tensor upstream = torch.randn(shape);
+        for (int i = 0; i < warmup + iters; i++) {
+          for (int fused = 0; fused < 2; fused++) {
+            try (PointerScope step = new PointerScope()) {
+              Tensor x = leaf.mul(new org.bytedeco.pytorch.Scalar(1.0)); // not a leaf, as a convolution's output
+              long t0 = System.nanoTime();
+              Tensor y;
+              if (fused == 1) {
+                y = FusedBatchNorm.forward(bn, x, relu);
+              } else {
+                y = relu ? torch.relu_(bn.forward(x)) : bn.forward(x);
+              }
+              long t1 = System.nanoTime();
+              // the gradient of x only: x's own backward (the multiply) is not timed
+              torch.backward(new org.bytedeco.pytorch.TensorVector(y), new org.bytedeco.pytorch.TensorVector(upstream),
+                  new org.bytedeco.pytorch.BoolOptional(false), false, new org.bytedeco.pytorch.TensorVector(x));
+              long t2 = System.nanoTime();
+              if (i >= warmup) {
+                forward.get(fused).add((t1 - t0) / 1e6);
+                total.get(fused).add((t2 - t0) / 1e6);
+              }
+            }
+          }
+        }
+      }
+      Map<String, Object> f = new LinkedHashMap<>();
+      f.put("bench", "norm");
+      f.put("shape", shape);
+      f.put("relu", relu);
+      f.put("ms_fused", median(total.get(1)));
+      f.put("ms_libtorch", median(total.get(0)));
+      f.put("fwd_ms_fused", median(forward.get(1)));
+      f.put("fwd_ms_libtorch", median(forward.get(0)));
+      f.put("speedup", median(total.get(0)) / median(total.get(1)));
       return emit(f);
     }
   }

@@ -124,6 +124,16 @@ class CliTest {
     assertThat(k.get("top1").asDouble()).isBetween(0.0, 100.0);
     Result bad = cli("bench", "loss", "--threads", "0");
     assertOneLineError(bad, "--threads must be >= 1");
+    if (dev.npid4j.torch.NativeKernels.available()) {
+      Result norm = cli("bench", "norm", "--shape", "4,8,9,9", "--iters", "3", "--warmup", "1", "--relu", "false");
+      assertThat(norm.code()).as(norm.err()).isZero();
+      var n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(norm.out().strip());
+      assertThat(n.get("relu").asBoolean()).isFalse();
+      assertThat(n.get("ms_fused").asDouble()).isPositive();
+      assertThat(n.get("ms_libtorch").asDouble()).isPositive();
+      assertThat(n.get("native_kernels").asBoolean()).isTrue();
+    }
+    assertOneLineError(cli("bench", "norm", "--shape", "4,8"), "--shape needs N,C,H,W");
   }
 
   @Test
