@@ -124,7 +124,8 @@ public final class FusedBatchNorm {
   /**
    * The layer's backward, as a gradient hook on its output: returns dx for the incoming dy and
    * hands dw and db to the parameters' accumulators. It holds the forward's input and statistics
-   * until it has run, then lets them go (as autograd frees a node's saved tensors).
+   * as long as the graph holds it (the input is the previous layer's output, which the step
+   * keeps anyway).
    */
   private static final class Backward extends TensorTensorHook {
     private final Tensor x;
@@ -145,7 +146,7 @@ public final class FusedBatchNorm {
     public TensorBase call(TensorBase gradient) {
       UNSCOPED.remove(this);
       releaseReturned();
-      if (!gradient.defined() || !x.defined()) {
+      if (!gradient.defined()) {
         return gradient;
       }
       Tensor incoming = new Tensor(gradient);
@@ -166,9 +167,8 @@ public final class FusedBatchNorm {
           dataAddress(stats.select(0, 0)), dataAddress(stats.select(0, 2)), dataAddress(dw), dataAddress(db), n, c, hw,
           relu, torch.get_num_threads());
       // The Java wrappers would keep these buffers until the step's PointerScope closes; autograd
-      // frees them as the backward goes on, and so does this.
-      x.reset();
-      stats.reset();
+      // frees them as the backward goes on, and so does this. (x and the statistics stay: a
+      // backward with retain_graph may call this hook again.)
       incoming.reset();
       dy.reset();
       if (needW || needB) {

@@ -164,6 +164,23 @@ class FusedBatchNormTest {
     return all;
   }
 
+  /** A second backward through a retained graph gives the same gradients again, as libtorch's. */
+  @Test
+  void aRetainedGraphBackpropagatesTwice() {
+    try (PointerScope s = new PointerScope()) {
+      Torch.manualSeed(4);
+      BatchNorm2dImpl bn = Layers.batchNorm2d(3);
+      Tensor leaf = torch.randn(4, 3, 5, 5).requires_grad_(true);
+      Tensor loss = Layers.forwardNormRelu(bn, leaf.mul(new Scalar(1.0))).mul(torch.randn(4, 3, 5, 5)).sum();
+      loss.backward(new Tensor(), new org.bytedeco.pytorch.BoolOptional(true), false, new org.bytedeco.pytorch.TensorArrayRefOptional());
+      Tensor dx = leaf.grad().clone();
+      Tensor dw = bn.weight().grad().clone();
+      loss.backward();
+      assertClose("dx after two backwards", leaf.grad(), dx.mul(new Scalar(2.0)), 1e-6);
+      assertClose("dweight after two backwards", bn.weight().grad(), dw.mul(new Scalar(2.0)), 1e-6);
+    }
+  }
+
   /** Eval mode, no-grad forwards and non-float input keep libtorch's own BatchNorm. */
   @Test
   void appliesOnlyToTrainingModeFloatNchw() {
