@@ -467,12 +467,38 @@ static void backward_impl(const float* dy, const float* x, float* dx, const floa
 #define F(a) ((float*) (intptr_t) (a))
 #define CF(a) ((const float*) (intptr_t) (a))
 
+/*
+ * torch.nn.BatchNorm's running-statistics update, in double as libtorch's: num_batches_tracked
+ * counts steps, and the running mean and the unbiased running variance move by momentum (a
+ * cumulative average when momentum < 0, PyTorch's None). Here, not in Java, because six small
+ * tensor ops per layer cost more than the update itself on small models.
+ */
+static void update_running(float* run_mean, float* run_var, int64_t* batches, const float* mean, const float* var,
+    long c, double count, double momentum) {
+  double m = momentum;
+  if (batches) {
+    *batches += 1;
+    if (momentum < 0) m = 1.0 / (double) *batches;
+  } else if (momentum < 0) {
+    m = 1.0;
+  }
+  const double unbias = count / (count - 1.0);
+  for (long ch = 0; ch < c; ch++) {
+    run_mean[ch] = (float) (m * (double) mean[ch] + (1.0 - m) * (double) run_mean[ch]);
+    run_var[ch] = (float) (m * (double) var[ch] * unbias + (1.0 - m) * (double) run_var[ch]);
+  }
+}
+
 JNIEXPORT void JNICALL Java_dev_npid4j_torch_NativeKernels_batchNormForward(JNIEnv* env, jclass cls,
-    jlong x, jlong y, jlong w, jlong b, jlong mean, jlong var, jlong invstd, jlong n, jlong c, jlong hw,
-    jdouble eps, jboolean relu, jint threads) {
+    jlong x, jlong y, jlong w, jlong b, jlong mean, jlong var, jlong invstd, jlong runMean, jlong runVar,
+    jlong batches, jdouble momentum, jlong n, jlong c, jlong hw, jdouble eps, jboolean relu, jint threads) {
   (void) env;
   (void) cls;
   forward_impl(CF(x), F(y), CF(w), CF(b), F(mean), F(var), F(invstd), n, c, hw, eps, relu, threads);
+  if (runMean && runVar) {
+    update_running(F(runMean), F(runVar), (int64_t*) (intptr_t) batches, CF(mean), CF(var), c, (double) n * (double) hw,
+        momentum);
+  }
 }
 
 JNIEXPORT void JNICALL Java_dev_npid4j_torch_NativeKernels_batchNormBackward(JNIEnv* env, jclass cls,

@@ -5,14 +5,13 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
+import org.bytedeco.pytorch.BatchNormOptions;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Node;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
@@ -54,7 +53,7 @@ public final class FusedBatchNorm {
     }
     Tensor w = bn.weight();
     Tensor b = bn.bias();
-    if (!usable(w) || !usable(b)) {
+    if (!usable(w) || !usable(b) || !runningStatsUsable(bn)) {
       return false;
     }
     boolean paramsNeedGrad = (w.defined() && w.requires_grad()) || (b.defined() && b.requires_grad());
@@ -67,6 +66,17 @@ public final class FusedBatchNorm {
   private static boolean usable(Tensor p) {
     return p == null || !p.defined()
         || (p.device().is_cpu() && Tensors.isType(p, ScalarType.Float) && p.is_contiguous() && p.dim() == 1);
+  }
+
+  /** The running statistics the kernel updates in place: float32 and int64 on the CPU, or not tracked. */
+  private static boolean runningStatsUsable(BatchNorm2dImpl bn) {
+    if (!bn.options().track_running_stats().get()) {
+      return true;
+    }
+    Tensor batches = bn.num_batches_tracked();
+    return usable(bn.running_mean()) && usable(bn.running_var()) && bn.running_mean().defined() && bn.running_var().defined()
+        && (batches == null || !batches.defined()
+            || (batches.device().is_cpu() && Tensors.isType(batches, ScalarType.Long) && batches.numel() == 1));
   }
 
   /** BatchNorm (then ReLU when {@code relu}) of x in training mode; call only where {@link #applies}. */
@@ -82,12 +92,15 @@ public final class FusedBatchNorm {
     Tensor mean = stats.select(0, 0);
     Tensor var = stats.select(0, 1);
     Tensor invstd = stats.select(0, 2);
-    NativeKernels.batchNormForward(dataAddress(x), dataAddress(y), dataAddress(w), dataAddress(b), dataAddress(mean), dataAddress(var),
-        dataAddress(invstd), n, c, hw, bn.options().eps().get(), relu, torch.get_num_threads());
-    if (bn.options().track_running_stats().get()) {
-      updateRunningStats(bn.running_mean(), bn.running_var(), bn.num_batches_tracked(), bn.options().momentum(),
-          mean, var, n * hw);
-    }
+    BatchNormOptions options = bn.options();
+    boolean track = options.track_running_stats().get();
+    Tensor runningMean = track ? bn.running_mean() : null;
+    Tensor runningVar = track ? bn.running_var() : null;
+    Tensor batches = track ? bn.num_batches_tracked() : null;
+    DoubleOptional momentum = options.momentum();
+    NativeKernels.batchNormForward(dataAddress(x), dataAddress(y), dataAddress(w), dataAddress(b), dataAddress(mean),
+        dataAddress(var), dataAddress(invstd), dataAddress(runningMean), dataAddress(runningVar), dataAddress(batches),
+        momentum.has_value() ? momentum.get() : -1, n, c, hw, options.eps().get(), relu, torch.get_num_threads());
     if (GradMode.is_enabled() && x.requires_grad()) {
       Node reshape = x.view(x.sizes()).grad_fn();
       reshape.clear_input_metadata();
@@ -99,22 +112,6 @@ public final class FusedBatchNorm {
       y.register_hook(hook);
     }
     return y;
-  }
-
-  /**
-   * torch.nn.BatchNorm's running-statistics update: num_batches_tracked counts steps, and the
-   * running mean and the unbiased running variance move by the momentum (a cumulative average
-   * when it is None). {@code biasedVar} is the batch variance over {@code count} values.
-   */
-  public static void updateRunningStats(Tensor runningMean, Tensor runningVar, Tensor batches, DoubleOptional momentum,
-      Tensor mean, Tensor biasedVar, long count) {
-    try (NoGradGuard g = new NoGradGuard()) {
-      batches.add_(new Scalar(1L));
-      double m = momentum.has_value() ? momentum.get() : 1.0 / batches.item_double();
-      Tensor unbiased = biasedVar.mul(new Scalar((double) count / (count - 1)));
-      runningMean.mul_(new Scalar(1 - m)).add_(mean.to(runningMean.scalar_type()).mul(new Scalar(m)));
-      runningVar.mul_(new Scalar(1 - m)).add_(unbiased.to(runningVar.scalar_type()).mul(new Scalar(m)));
-    }
   }
 
   private static long dataAddress(Tensor t) {

@@ -86,10 +86,14 @@ public final class NativeKernels {
   /**
    * Training-mode BatchNorm over a contiguous float32 N x C x HW tensor at {@code x}: writes y
    * (ReLU applied when {@code relu}) and the per-channel mean, biased variance and
-   * 1/sqrt(var + eps). {@code w} and {@code b} may be 0 (no affine). Addresses are data pointers.
+   * 1/sqrt(var + eps), and updates the running mean and variance (float32, skipped when 0) and
+   * num_batches_tracked (int64, may be 0) as torch.nn.BatchNorm does; {@code momentum} below 0
+   * means a cumulative average (PyTorch's None). {@code w} and {@code b} may be 0 (no affine).
+   * Addresses are data pointers.
    */
   static native void batchNormForward(long x, long y, long w, long b, long mean, long var, long invstd,
-      long n, long c, long hw, double eps, boolean relu, int threads);
+      long runningMean, long runningVar, long batches, double momentum, long n, long c, long hw, double eps,
+      boolean relu, int threads);
 
   /**
    * The backward of {@link #batchNormForward}: dx (skipped when 0) and the gradients of w and b

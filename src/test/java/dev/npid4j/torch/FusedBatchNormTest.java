@@ -164,6 +164,31 @@ class FusedBatchNormTest {
     return all;
   }
 
+  /** momentum None: the running statistics are a cumulative average, as libtorch's (two steps). */
+  @Test
+  void cumulativeAverageWithoutMomentum() {
+    try (PointerScope s = new PointerScope()) {
+      Torch.manualSeed(6);
+      BatchNorm2dImpl ours = Layers.batchNorm2d(5);
+      BatchNorm2dImpl ref = Layers.batchNorm2d(5);
+      for (BatchNorm2dImpl bn : new BatchNorm2dImpl[] {ours, ref}) {
+        bn.options().momentum().put(new org.bytedeco.pytorch.DoubleOptional());
+        assertThat(bn.options().momentum().has_value()).isFalse();
+      }
+      for (int step = 0; step < 2; step++) {
+        Tensor x = torch.randn(3, 5, 4, 6).mul(new Scalar(step + 1.0)).add(new Scalar(step));
+        try (NoGradGuard g = new NoGradGuard()) {
+          assertThat(FusedBatchNorm.applies(ours, x)).isTrue();
+          FusedBatchNorm.forward(ours, x, false);
+          ref.forward(x);
+        }
+      }
+      assertClose("running_mean", ours.running_mean(), ref.running_mean(), 1e-6);
+      assertClose("running_var", ours.running_var(), ref.running_var(), 1e-6);
+      assertThat(ours.num_batches_tracked().item_long()).isEqualTo(2L);
+    }
+  }
+
   /** A second backward through a retained graph gives the same gradients again, as libtorch's. */
   @Test
   void aRetainedGraphBackpropagatesTwice() {
