@@ -19,6 +19,7 @@ REPEAT="${REPEAT:-1}"
 OUT="${OUT:-$(mktemp -d /tmp/npid4j-compare.XXXXXX)}"
 mkdir -p "$OUT"
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"  # as bin/npid4j; Debian's PyTorch uses the reference BLAS, which has no threads
+export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-20000}"  # as bin/npid4j, for both sides (PyTorch's libgomp gains from it as much)
 # The allocator settings bin/npid4j uses (keep freed memory in the heap) apply to PyTorch too, so
 # neither side wins by page faults alone: without them PyTorch's NCE step is ~7x slower here.
 # FAIR=0 runs PyTorch with glibc's defaults instead.
