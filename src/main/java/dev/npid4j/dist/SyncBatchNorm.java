@@ -114,8 +114,7 @@ public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
     }
     Tensor out = centered.mul(scale.view(shape)).add(shift.view(shape));
     if (layer.trackRunningStats()) {
-      updateRunningStats(layer.runningMean(), layer.runningVar(), layer.batches(), layer.momentum(),
-          mean.detach(), var.detach(), n);
+      updateRunningStats(layer, mean.detach(), var.detach(), n);
     }
     return out;
   }
@@ -135,19 +134,13 @@ public final class SyncBatchNorm implements BiFunction<Module, Tensor, Tensor> {
     return global;
   }
 
-  /**
-   * torch.nn.BatchNorm's running-statistics update: num_batches_tracked counts steps, and the
-   * running mean and the unbiased running variance move by the momentum (a cumulative average
-   * when it is None). {@code biasedVar} is the batch variance over {@code count} values.
-   */
-  private static void updateRunningStats(Tensor runningMean, Tensor runningVar, Tensor batches, DoubleOptional momentum,
-      Tensor mean, Tensor biasedVar, long count) {
+  private static void updateRunningStats(Layer layer, Tensor mean, Tensor biasedVar, long n) {
     try (NoGradGuard g = new NoGradGuard()) {
-      batches.add_(new Scalar(1L));
-      double m = momentum.has_value() ? momentum.get() : 1.0 / batches.item_double();
-      Tensor unbiased = biasedVar.mul(new Scalar((double) count / (count - 1)));
-      runningMean.mul_(new Scalar(1 - m)).add_(mean.to(runningMean.scalar_type()).mul(new Scalar(m)));
-      runningVar.mul_(new Scalar(1 - m)).add_(unbiased.to(runningVar.scalar_type()).mul(new Scalar(m)));
+      layer.batches().add_(new Scalar(1L));
+      double m = layer.momentum().has_value() ? layer.momentum().get() : 1.0 / layer.batches().item_double();
+      Tensor unbiased = biasedVar.mul(new Scalar((double) n / (n - 1)));
+      layer.runningMean().mul_(new Scalar(1 - m)).add_(mean.to(layer.runningMean().scalar_type()).mul(new Scalar(m)));
+      layer.runningVar().mul_(new Scalar(1 - m)).add_(unbiased.to(layer.runningVar().scalar_type()).mul(new Scalar(m)));
     }
   }
 }

@@ -73,13 +73,14 @@ public final class Layers {
 
   private static Tensor forwardNorm(Module norm, Tensor x, boolean relu) {
     BiFunction<Module, Tensor, Tensor> override = batchNormOverride;
+    Tensor out;
     if (override != null && norm.is_training() && (norm instanceof BatchNorm2dImpl || norm instanceof BatchNorm1dImpl)) {
-      return relu ? torch.relu_(override.apply(norm, x)) : override.apply(norm, x);
-    }
-    if (FusedBatchNorm.applies(norm, x)) {
+      out = override.apply(norm, x);
+    } else if (FusedBatchNorm.applies(norm, x)) {
       return FusedBatchNorm.forward((BatchNorm2dImpl) norm, x, relu);
+    } else {
+      out = ownForward(norm, x);
     }
-    Tensor out = ownForward(norm, x);
     return relu ? torch.relu_(out) : out;
   }
 
