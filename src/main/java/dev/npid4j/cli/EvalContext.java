@@ -29,7 +29,7 @@ final class EvalContext {
 
   EvalContext(RunConfig cfg, boolean headsOptional, PrintStream out) throws IOException {
     this.cfg = cfg;
-    this.ev = EvalSettings.from(cfg.tree());
+    this.ev = cfg.eval();
     this.out = out;
     if (cfg.machine().device().equals("gpu")) {
       throw new UserError("config.MACHINE.DEVICE=gpu, but this build of npid4j runs libtorch on the CPU only: add config.MACHINE.DEVICE=cpu");
@@ -54,15 +54,15 @@ final class EvalContext {
    * Resize(256) + CenterCrop(224) + ToTensor + Normalize(ImageNet statistics).
    */
   Transforms evalTransforms() {
-    List<Object> t = cfg.test().transforms();
-    if (t.isEmpty()) {
-      List<String> sources = cfg.test().isEmpty() ? cfg.train().sources() : cfg.test().sources();
-      t = sources.contains("fashion_mnist") ? List.of(Map.of("name", "ToTensor"),
-          Map.of("name", "Normalize", "mean", List.of(0.2860), "std", List.of(0.3530)))
-          : List.of(Map.of("name", "Resize", "size", 256L), Map.of("name", "CenterCrop", "size", 224L), Map.of("name", "ToTensor"),
-              Map.of("name", "Normalize", "mean", List.of(0.485, 0.456, 0.406), "std", List.of(0.229, 0.224, 0.225)));
-      out.println("[eval] config.DATA.TEST.TRANSFORMS is empty: using " + t);
+    if (cfg.test().transformsGiven()) {
+      return cfg.test().transforms();
     }
+    List<String> sources = cfg.test().isEmpty() ? cfg.train().sources() : cfg.test().sources();
+    List<Object> t = sources.contains("fashion_mnist") ? List.of(Map.of("name", "ToTensor"),
+        Map.of("name", "Normalize", "mean", List.of(0.2860), "std", List.of(0.3530)))
+        : List.of(Map.of("name", "Resize", "size", 256L), Map.of("name", "CenterCrop", "size", 224L), Map.of("name", "ToTensor"),
+            Map.of("name", "Normalize", "mean", List.of(0.485, 0.456, 0.406), "std", List.of(0.229, 0.224, 0.225)));
+    out.println("[eval] config.DATA.TEST.TRANSFORMS is empty: using " + t);
     return Transforms.fromConfig(t, "config.DATA.TEST.TRANSFORMS");
   }
 

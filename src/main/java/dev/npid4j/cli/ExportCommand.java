@@ -52,11 +52,11 @@ final class ExportCommand implements Callable<Integer> {
     }
     RunConfig cfg = RunConfig.fromArgs(List.of("config=" + config.toAbsolutePath(),
         "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + file.toAbsolutePath()));
-    if (format.equals("torchvision") && !cfg.model().trunkName().equals("resnet")) {
-      throw new UserError("--format torchvision: torchvision has no " + cfg.model().trunkName()
+    if (format.equals("torchvision") && cfg.model().trunkType() != dev.npid4j.model.TrunkType.RESNET) {
+      throw new UserError("--format torchvision: torchvision has no " + cfg.model().trunkType().configName()
           + " (BVLC AlexNet is not torchvision's AlexNet); use --format vissl");
     }
-    EvalSettings ev = EvalSettings.from(cfg.tree());
+    EvalSettings ev = cfg.eval();
     TrainedModel m = TrainedModel.open(cfg, ev, false, System.out);
     Object value;
     if (format.equals("torchvision")) {

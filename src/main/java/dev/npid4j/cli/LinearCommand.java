@@ -1,6 +1,6 @@
 package dev.npid4j.cli;
 
-import dev.npid4j.config.ConfigComposer;
+import dev.npid4j.config.LinearBenchmarkConfig;
 import dev.npid4j.config.ConfigError;
 import dev.npid4j.config.EvalSettings.PooledLayer;
 import dev.npid4j.config.RunConfig;
@@ -38,11 +38,9 @@ final class LinearCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ConfigComposer.Composed composed = ConfigComposer.compose(config.args);
-    List<LinearEval.HeadSpec> specs = LinearEval.parseHeads(composed.tree());
-    // The linear heads are not the pretext head: the trunk is built and loaded without one.
-    composed.tree().set("config.MODEL.HEAD.PARAMS", List.of(), false, "linear benchmark");
-    RunConfig cfg = RunConfig.from(composed.tree(), composed.experiment());
+    LinearBenchmarkConfig benchmark = LinearBenchmarkConfig.fromArgs(config.args);
+    List<LinearEval.HeadSpec> specs = benchmark.heads();
+    RunConfig cfg = benchmark.run();
     EvalContext ctx = new EvalContext(cfg, true, System.out);
     List<PooledLayer> layers = ctx.ev.layers();
     if (layers.isEmpty()) {
@@ -50,13 +48,11 @@ final class LinearCommand implements Callable<Integer> {
     }
     Dataset train = ctx.split("train");
     Dataset test = ctx.split("test");
-    Transforms trainTransforms = Transforms.fromConfig(cfg.train().transforms(), "config.DATA.TRAIN.TRANSFORMS");
-    String m = "config.MODEL.HEAD.";
-    LinearEval eval = new LinearEval(ctx.trained.model().trunk(), layers, specs, cfg.tree().getDouble(m + "BATCHNORM_EPS"),
-        cfg.tree().getDouble(m + "BATCHNORM_MOMENTUM"));
+    Transforms trainTransforms = cfg.train().transforms();
+    LinearEval eval = new LinearEval(ctx.trained.model().trunk(), layers, specs, cfg.model().headBatchNormEps(),
+        cfg.model().headBatchNormMomentum());
     int epochs = cfg.optimizer().numEpochs();
-    var lr = cfg.optimizer().lrSchedule();
-    LrSchedule schedule = LrSchedule.fromConfig(lr, "config.OPTIMIZER.param_schedulers.lr", epochs);
+    LrSchedule schedule = cfg.optimizer().lrSchedule();
     List<String> names = new ArrayList<>();
     for (int h = 0; h < layers.size(); h++) {
       names.add(h + ":" + layers.get(h).layer() + ":" + specs.get(h).type());
@@ -66,7 +62,7 @@ final class LinearCommand implements Callable<Integer> {
     List<Map<String, Object>> history = new ArrayList<>();
     long t0 = System.nanoTime();
     eval.run(train, trainTransforms, test, ctx.evalTransforms(), cfg.train().batchSize(), cfg.test().batchSize(), cfg.numWorkers(),
-        cfg.seed(), epochs, schedule, LrSchedule.interval(lr, "config.OPTIMIZER.param_schedulers.lr"), cfg.optimizer().momentum(),
+        cfg.seed(), epochs, schedule, cfg.optimizer().lrInterval(), cfg.optimizer().momentum(),
         cfg.optimizer().weightDecay(), cfg.optimizer().nesterov(), cfg.optimizer().regularizeBn(), cfg.optimizer().regularizeBias(),
         System.out::println, r -> {
           Map<String, Object> e = new LinkedHashMap<>();

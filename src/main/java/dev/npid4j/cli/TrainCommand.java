@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RunConfig cfg = RunConfig.fromArgs(config.args);
+    RunConfig cfg = RunConfig.fromArgs(config.args).checkedForTraining();
     Launch.Plan plan = Launch.plan(cfg.distributed(), System.getenv());
     if (plan instanceof Launch.Spawn spawn) {
       List<String> args = new ArrayList<>();

@@ -31,7 +31,12 @@ public final class ConfigComposer {
   private ConfigComposer() {}
 
   /** The result of composition: the tree and where the experiment came from. */
-  public record Composed(ConfigTree tree, String experiment) {}
+  public record Composed(ConfigTree tree, String experiment) {
+    /** One integer key of the composed, not yet validated config (tools that adjust a config before validating it). */
+    public long integer(String key) {
+      return tree.getLong(key);
+    }
+  }
 
   public static Composed compose(List<String> args) {
     String main = null;

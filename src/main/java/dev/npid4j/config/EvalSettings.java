@@ -1,5 +1,6 @@
 package dev.npid4j.config;
 
+import dev.npid4j.model.TrunkType;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,15 +33,14 @@ public record EvalSettings(
 
   private static final String C = "config.";
 
-  public static EvalSettings from(ConfigTree t) {
+  static EvalSettings from(ConfigTree t, TrunkType trunk) {
     String w = C + "MODEL.WEIGHTS_INIT.";
     WeightsInit init = new WeightsInit(t.getString(w + "PARAMS_FILE"), t.getString(w + "STATE_DICT_KEY_NAME"),
         t.getString(w + "APPEND_PREFIX"), t.getString(w + "REMOVE_PREFIX"), strings(t, w + "SKIP_LAYERS"));
     String f = C + "MODEL.FEATURE_EVAL_SETTINGS.";
     List<PooledLayer> layers = new ArrayList<>();
     List<Object> ops = t.getList(f + "LINEAR_EVAL_FEAT_POOL_OPS_MAP");
-    // RunConfig has checked TRUNK.NAME; the layer names are those of that trunk
-    List<String> trunkLayers = dev.npid4j.model.Trunk.featureLayers(t.getString(C + "MODEL.TRUNK.NAME"));
+    List<String> trunkLayers = trunk.featureLayers();
     for (int i = 0; i < ops.size(); i++) {
       layers.add(pooledLayer(ops.get(i), f + "LINEAR_EVAL_FEAT_POOL_OPS_MAP[" + i + "]", trunkLayers));
     }

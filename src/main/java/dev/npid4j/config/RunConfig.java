@@ -1,6 +1,10 @@
 package dev.npid4j.config;
 
+import dev.npid4j.data.transform.Transforms;
+import dev.npid4j.loss.MemoryBankParams;
 import dev.npid4j.loss.NceLossParams;
+import dev.npid4j.model.TrunkType;
+import dev.npid4j.optim.LrSchedule;
 import dev.npid4j.model.MlpHeadSpec;
 import dev.npid4j.model.ResNetSpec;
 import dev.npid4j.torch.CpuFeatures;
@@ -10,28 +14,37 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The typed, validated view of a composed configuration that training reads. Built once, after
- * VISSL's post-composition inference (LR auto-scaling, LABEL_TYPE), so every bad key or value is
- * reported before any work starts.
+ * The typed, validated view of a composed configuration: every key the engine reads, parsed and
+ * cross-checked once, after VISSL's post-composition inference (LR auto-scaling, LABEL_TYPE),
+ * before any data is opened or any model built. Nothing outside this package reads the raw tree,
+ * and nothing writes into it after this: the values resolved during a run (num_train_samples) go
+ * to {@link #resolvedYaml}. Reading a config never loads native code.
  */
-public record RunConfig(
-    ConfigTree tree,
-    String experiment,
-    int seed,
-    int logFrequency,
-    boolean verbose,
-    boolean checkNan,
-    int numWorkers,
-    DataSplit train,
-    DataSplit test,
-    ModelConfig model,
-    NceLossParams loss,
-    OptimizerConfig optimizer,
-    DistributedConfig distributed,
-    MachineConfig machine,
-    CheckpointConfig checkpoint,
-    KnnMonitorConfig knnMonitor) {
+public final class RunConfig {
+  private final ConfigTree tree;
+  private final String experiment;
+  private final int seed;
+  private final int logFrequency;
+  private final boolean verbose;
+  private final boolean checkNan;
+  private final int numWorkers;
+  private final DataSplit train;
+  private final DataSplit test;
+  private final ModelConfig model;
+  private final NceLossParams loss;
+  private final BankConfig bank;
+  private final OptimizerConfig optimizer;
+  private final DistributedConfig distributed;
+  private final MachineConfig machine;
+  private final CheckpointConfig checkpoint;
+  private final KnnMonitorConfig knnMonitor;
+  private final EvalSettings eval;
 
+  /**
+   * One split of DATA (TRAIN or TEST).
+   *
+   * @param transforms TRANSFORMS, parsed; {@code transformsGiven} says whether the config had any
+   */
   public record DataSplit(
       String name,
       List<String> sources,
@@ -41,7 +54,8 @@ public record RunConfig(
       List<String> labelPaths,
       String labelType,
       int batchSize,
-      List<Object> transforms,
+      Transforms transforms,
+      boolean transformsGiven,
       long dataLimit,
       boolean dropLast,
       int syntheticImageSize,
@@ -52,15 +66,31 @@ public record RunConfig(
   }
 
   /**
-   * @param trunkName MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels
+   * @param trunkType MODEL.TRUNK.NAME; for alexnet_bvlc, {@code trunk} carries only the input channels
    * @param bf16Autocast MODEL.AMP_PARAMS.USE_AMP: the training forward under CPU autocast to bfloat16
    * @param ampOffWithoutNativeBf16 USE_AMP was asked for, but MODEL.AMP_PARAMS.NATIVE_BF16_ONLY
    *     turned it off on this CPU (no AVX512-BF16 / AMX): training runs in float32
+   * @param headBatchNormEps MODEL.HEAD.BATCHNORM_EPS (also the linear benchmark's heads)
    */
-  public record ModelConfig(String trunkName, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier,
-      boolean bf16Autocast, boolean ampOffWithoutNativeBf16) {
+  public record ModelConfig(TrunkType trunkType, ResNetSpec trunk, List<MlpHeadSpec> heads, double headParamsMultiplier,
+      boolean bf16Autocast, boolean ampOffWithoutNativeBf16, double headBatchNormEps, double headBatchNormMomentum) {
     public int embeddingDim() {
       return heads.isEmpty() ? trunk.outputDim() : heads.get(heads.size() - 1).outputDim();
+    }
+  }
+
+  /**
+   * VISSL's memory_params plus npid4j's own bank keys.
+   *
+   * @param storage memory_params.dtype: float32, or bfloat16 / float16 to halve the bank (computations stay float32)
+   * @param initFromModel memory_params.init_from_model: fill the bank with the untrained model's embeddings
+   * @param sameInitOnAllRanks memory_params.same_init_on_all_ranks: every rank draws the bank from SEED_VALUE
+   */
+  public record BankConfig(int embeddingDim, double momentum, boolean normInit, String storage, boolean initFromModel,
+      boolean sameInitOnAllRanks) {
+    /** The bank's parameters once the training set's size is known (VISSL forces memory_size to num_train_samples). */
+    public MemoryBankParams forSize(long n) {
+      return new MemoryBankParams(n, embeddingDim, momentum, normInit);
     }
   }
 
@@ -71,7 +101,8 @@ public record RunConfig(
       int numEpochs,
       boolean regularizeBn,
       boolean regularizeBias,
-      Map<String, Object> lrSchedule) {}
+      LrSchedule lrSchedule,
+      LrSchedule.Interval lrInterval) {}
 
   /**
    * @param timeoutSeconds npid4j: how long a collective or the rendezvous waits for a silent rank
@@ -98,6 +129,7 @@ public record RunConfig(
   public record KnnMonitorConfig(int frequency, int topk, double sigma, boolean rawPixelBaseline, boolean recomputedFeatures) {}
 
   private static final String C = "config.";
+  private static final String NCE = C + "LOSS.nce_loss_with_memory.";
 
   /** Composes {@code args} (config=..., overrides) and builds the validated run config. */
   public static RunConfig fromArgs(List<String> args) {
@@ -107,23 +139,40 @@ public record RunConfig(
 
   public static RunConfig from(ConfigTree tree, String experiment) {
     inferAfterComposition(tree);
-    return new RunConfig(
-        tree,
-        experiment,
-        tree.getInt(C + "SEED_VALUE"),
-        positive(tree, C + "LOG_FREQUENCY"),
-        tree.getBool(C + "VERBOSE"),
-        tree.getBool(C + "HOOKS.CHECK_NAN"),
-        nonNegative(tree, C + "DATA.NUM_DATALOADER_WORKERS"),
-        split(tree, "TRAIN"),
-        split(tree, "TEST"),
-        model(tree),
-        loss(tree),
-        optimizer(tree),
-        distributed(tree),
-        machine(tree),
-        checkpoint(tree),
-        knnMonitor(tree));
+    return new RunConfig(tree, experiment);
+  }
+
+  private RunConfig(ConfigTree t, String experiment) {
+    this.tree = t;
+    this.experiment = experiment;
+    this.seed = t.getInt(C + "SEED_VALUE");
+    this.logFrequency = positive(t, C + "LOG_FREQUENCY");
+    this.verbose = t.getBool(C + "VERBOSE");
+    this.checkNan = t.getBool(C + "HOOKS.CHECK_NAN");
+    this.numWorkers = nonNegative(t, C + "DATA.NUM_DATALOADER_WORKERS");
+    this.train = split(t, "TRAIN");
+    this.test = split(t, "TEST");
+    this.model = model(t);
+    this.loss = loss(t);
+    this.bank = bank(t);
+    this.optimizer = optimizer(t);
+    this.distributed = distributed(t);
+    this.machine = machine(t);
+    this.checkpoint = checkpoint(t);
+    this.knnMonitor = knnMonitor(t);
+    this.eval = EvalSettings.from(t, model.trunkType());
+  }
+
+  /**
+   * The cross-checks that only training needs (evaluation reads a headless trunk from the same
+   * configs): the bank's rows are as wide as the model's embeddings. Returns this config.
+   */
+  public RunConfig checkedForTraining() {
+    if (bank.embeddingDim() != model.embeddingDim()) {
+      throw new ConfigError(NCE + "memory_params.embedding_dim is " + bank.embeddingDim() + " but the model outputs "
+          + model.embeddingDim() + "-d embeddings (the last dim of MODEL.HEAD.PARAMS)");
+    }
+    return this;
   }
 
   /** VISSL's infer_and_assert_hydra_config steps that apply to NPID, in its order. */
@@ -135,9 +184,85 @@ public record RunConfig(
     }
   }
 
-  /** Records the training set size as the loss's num_train_samples (VISSL's auto-fill). */
-  public void fillNumTrainSamples(long n) {
-    tree.set(C + "LOSS.nce_loss_with_memory.num_train_samples", n, false, "auto-fill");
+  /** The composed config as YAML, with the loss's num_train_samples resolved to the training set's size (VISSL's auto-fill). */
+  public String resolvedYaml(long numTrainSamples) {
+    ConfigTree copy = tree.copy();
+    copy.set(NCE + "num_train_samples", numTrainSamples, false, "auto-fill");
+    return ConfigComposer.toYaml(copy);
+  }
+
+  /** The composed tree (this package's tests). */
+  ConfigTree tree() {
+    return tree;
+  }
+
+  public String experiment() {
+    return experiment;
+  }
+
+  public int seed() {
+    return seed;
+  }
+
+  public int logFrequency() {
+    return logFrequency;
+  }
+
+  public boolean verbose() {
+    return verbose;
+  }
+
+  public boolean checkNan() {
+    return checkNan;
+  }
+
+  public int numWorkers() {
+    return numWorkers;
+  }
+
+  public DataSplit train() {
+    return train;
+  }
+
+  public DataSplit test() {
+    return test;
+  }
+
+  public ModelConfig model() {
+    return model;
+  }
+
+  public NceLossParams loss() {
+    return loss;
+  }
+
+  public BankConfig bank() {
+    return bank;
+  }
+
+  public OptimizerConfig optimizer() {
+    return optimizer;
+  }
+
+  public DistributedConfig distributed() {
+    return distributed;
+  }
+
+  public MachineConfig machine() {
+    return machine;
+  }
+
+  public CheckpointConfig checkpoint() {
+    return checkpoint;
+  }
+
+  public KnnMonitorConfig knnMonitor() {
+    return knnMonitor;
+  }
+
+  /** MODEL.WEIGHTS_INIT, FEATURE_EVAL_SETTINGS, NEAREST_NEIGHBOR and EXTRACT_FEATURES. */
+  public EvalSettings eval() {
+    return eval;
   }
 
   public int worldSize() {
@@ -168,15 +293,16 @@ public record RunConfig(
     }
     return new DataSplit(name, sources, strings(t, p + "DATASET_NAMES"), strings(t, p + "DATA_PATHS"),
         strings(t, p + "LABEL_SOURCES"), strings(t, p + "LABEL_PATHS"), labelType, positive(t, p + "BATCHSIZE_PER_REPLICA"),
-        t.getList(p + "TRANSFORMS"), limit, t.getBool(p + "DROP_LAST"), positive(t, p + "DEFAULT_GRAY_IMG_SIZE"),
+        Transforms.fromConfig(t.getList(p + "TRANSFORMS"), p + "TRANSFORMS"), !t.getList(p + "TRANSFORMS").isEmpty(), limit, t.getBool(p + "DROP_LAST"), positive(t, p + "DEFAULT_GRAY_IMG_SIZE"),
         nonNegative(t, p + "RANDOM_SYNTHETIC_LABELS"));
   }
 
   private static ModelConfig model(ConfigTree t) {
     String m = C + "MODEL.";
     String trunkName = t.getString(m + "TRUNK.NAME");
-    if (!dev.npid4j.model.Trunk.NAMES.contains(trunkName)) {
-      throw new ConfigError(m + "TRUNK.NAME: trunk '" + trunkName + "' is not available; npid4j builds " + dev.npid4j.model.Trunk.NAMES);
+    TrunkType trunkType = TrunkType.named(trunkName);
+    if (trunkType == null) {
+      throw new ConfigError(m + "TRUNK.NAME: trunk '" + trunkName + "' is not available; npid4j builds " + TrunkType.names());
     }
     String r = m + "TRUNK.RESNETS.";
     String inputType = t.getString(m + "INPUT_TYPE");
@@ -211,11 +337,24 @@ public record RunConfig(
     boolean ampOff = amp && t.getBool(m + "AMP_PARAMS.NATIVE_BF16_ONLY") && "cpu".equals(t.getString(C + "MACHINE.DEVICE"))
         && !CpuFeatures.nativeBf16();
     List<MlpHeadSpec> heads = heads(t, m + "HEAD.");
-    if (trunkName.equals("alexnet_bvlc") && heads.isEmpty()) {
+    if (trunkType == TrunkType.ALEXNET_BVLC && heads.isEmpty()) {
       throw new ConfigError(m + "HEAD.PARAMS: alexnet_bvlc needs a head (its feature width depends on the image size)");
     }
-    return new ModelConfig(trunkName, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"), amp && !ampOff,
-        ampOff);
+    int width = trunkType.outputDim(trunk);
+    for (int i = 0; i < heads.size(); i++) {
+      if (width >= 0 && heads.get(i).inputDim() != width) {
+        throw new ConfigError(m + "HEAD.PARAMS[" + i + "] takes " + heads.get(i).inputDim() + "-d input but the "
+            + (i == 0 ? "trunk (" + describe(trunkType, trunk) + ")" : "head before it") + " gives " + width
+            + "-d features: set its dims[0] to " + width);
+      }
+      width = heads.get(i).outputDim();
+    }
+    return new ModelConfig(trunkType, trunk, heads, t.getDouble(m + "HEAD.PARAMS_MULTIPLIER"), amp && !ampOff, ampOff,
+        t.getDouble(m + "HEAD.BATCHNORM_EPS"), t.getDouble(m + "HEAD.BATCHNORM_MOMENTUM"));
+  }
+
+  private static String describe(TrunkType type, ResNetSpec spec) {
+    return type == TrunkType.RESNET ? "ResNet-" + spec.depth() + ", width multiplier " + spec.widthMultiplier() : type.configName();
   }
 
   private static final List<String> MLP_KEYS = List.of("dims", "use_bn", "use_relu", "use_dropout", "use_bias", "skip_last_layer_relu_bn");
@@ -267,7 +406,7 @@ public record RunConfig(
     return b;
   }
 
-  /** The loss settings; the bank size is a placeholder until the data set is open ({@link NceLossParams#withMemorySize}). */
+  /** The loss settings (the bank's are {@link #bank}). */
   private static NceLossParams loss(ConfigTree t) {
     String name = t.getString(C + "LOSS.name");
     if (!"nce_loss_with_memory".equals(name)) {
@@ -297,22 +436,30 @@ public record RunConfig(
     if (!(temperature > 0)) {
       throw new ConfigError(l + "temperature must be > 0, got " + temperature);
     }
-    double momentum = t.getDouble(l + "memory_params.momentum");
-    if (momentum < 0 || momentum > 1) {
-      throw new ConfigError(l + "memory_params.momentum must be in [0, 1], got " + momentum);
-    }
     if (weights.isEmpty()) {
       throw new ConfigError(l + "loss_weights needs one weight per model output, got []");
     }
     try {
       return new NceLossParams(lossType, t.getBool(l + "norm_embedding"), temperature, weights,
           t.getDouble(l + "norm_constant"), t.getInt(l + "update_mem_with_emb_index"), t.getLong(l + "ignore_index"),
-          positive(t, l + "negative_sampling_params.num_negatives"), sampling, 1,
-          positive(t, l + "memory_params.embedding_dim"), momentum, t.getBool(l + "memory_params.norm_init"),
-          t.getBool(l + "memory_params.update_mem_on_forward"));
+          positive(t, l + "negative_sampling_params.num_negatives"), sampling, t.getBool(l + "memory_params.update_mem_on_forward"));
     } catch (IllegalArgumentException e) {
       throw new ConfigError(l + "*: " + e.getMessage());
     }
+  }
+
+  private static BankConfig bank(ConfigTree t) {
+    String b = NCE + "memory_params.";
+    double momentum = t.getDouble(b + "momentum");
+    if (momentum < 0 || momentum > 1) {
+      throw new ConfigError(b + "momentum must be in [0, 1], got " + momentum);
+    }
+    String storage = t.getString(b + "dtype");
+    if (!List.of("float32", "bfloat16", "float16").contains(storage)) {
+      throw new ConfigError(b + "dtype must be float32, bfloat16 or float16, got '" + storage + "'");
+    }
+    return new BankConfig(positive(t, b + "embedding_dim"), momentum, t.getBool(b + "norm_init"), storage,
+        t.getBool(b + "init_from_model"), t.getBool(b + "same_init_on_all_ranks"));
   }
 
   private static OptimizerConfig optimizer(ConfigTree t) {
@@ -324,9 +471,11 @@ public record RunConfig(
     if (t.getBool(o + "use_larc")) {
       throw new ConfigError(o + "use_larc: LARC is not available in npid4j; set it to false");
     }
+    int epochs = positive(t, o + "num_epochs");
+    String lr = o + "param_schedulers.lr";
     return new OptimizerConfig(t.getDouble(o + "momentum"), t.getBool(o + "nesterov"), t.getDouble(o + "weight_decay"),
-        positive(t, o + "num_epochs"), t.getBool(o + "regularize_bn"), t.getBool(o + "regularize_bias"),
-        t.getMap(o + "param_schedulers.lr"));
+        epochs, t.getBool(o + "regularize_bn"), t.getBool(o + "regularize_bias"),
+        LrSchedule.fromConfig(t.getMap(lr), lr, epochs), LrSchedule.interval(t.getMap(lr), lr));
   }
 
   private static DistributedConfig distributed(ConfigTree t) {

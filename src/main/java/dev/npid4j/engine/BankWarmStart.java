@@ -67,7 +67,7 @@ final class BankWarmStart {
         while (it.hasNext()) {
           Batch b = it.next();
           try (PointerScope step = new PointerScope()) {
-            Tensor e = Ops.l2Normalize(Trainer.trainingForward(model, b, device, bf16Autocast).to(ScalarType.Float));
+            Tensor e = Ops.l2Normalize(TrainingStep.forward(model, b, device, bf16Autocast).to(ScalarType.Float));
             bank.narrow(0, order[at], b.size()).copy_(e);
           }
           at += b.size();
@@ -82,7 +82,7 @@ final class BankWarmStart {
         }
       }
     }
-    loss.markMemorySynced();
+    loss.bank().markSynced();
     return (System.nanoTime() - t0) / 1e9;
   }
 }

@@ -1,6 +1,5 @@
 package dev.npid4j.engine;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.npid4j.UserError;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
@@ -46,17 +45,13 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
-  /** Where training continues: the next step to run is {@code stepInEpoch} of {@code epoch}. */
-  public record Position(int epoch, int stepInEpoch, long globalStep) {}
-
   /** A checkpoint file found in a run directory. */
   public record Entry(Path path, String kind, long number, long globalStep) {}
 
-  /** Everything restored from a checkpoint besides the tensors written back into the live objects. */
-  public record Restored(Position position, JsonNode meta) {}
-
-  public static Path save(Path target, Position next, NpidModel model, NceLossWithMemory loss, Sgd sgd, String metaJson)
-      throws IOException {
+  /** Writes {@code state} and the live objects' tensors to {@code target} (atomically) and points checkpoint.torch at it. */
+  public static Path save(Path target, CheckpointState state, NpidModel model, NceLossWithMemory loss, Sgd sgd) throws IOException {
+    String metaJson = state.toJson();
+    CheckpointState.Position next = state.next();
     AtomicFiles.write(target, temp -> {
       try (PointerScope scope = new PointerScope()) {
         OutputArchive root = new OutputArchive();
@@ -114,8 +109,8 @@ public final class Checkpoints {
     }
   }
 
-  /** Loads {@code file} into the given live objects and returns the position and metadata. */
-  public static Restored load(Path file, NpidModel model, NceLossWithMemory loss, Sgd sgd) {
+  /** Loads {@code file} into the given live objects and returns the rest of what it holds. */
+  public static CheckpointState load(Path file, NpidModel model, NceLossWithMemory loss, Sgd sgd) {
     try (PointerScope scope = new PointerScope()) {
       InputArchive root = new InputArchive();
       try {
@@ -129,7 +124,7 @@ public final class Checkpoints {
             + (format.defined() ? format.item_long() : "unknown") + ", this version reads " + FORMAT
             + "): use another config.CHECKPOINT.DIR, or set config.CHECKPOINT.OVERWRITE_EXISTING=true to start over");
       }
-      JsonNode meta = MetricsLog.JSON.readTree(new String(Tensors.toBytes(read(root, "meta_json")), StandardCharsets.UTF_8));
+      String meta = new String(Tensors.toBytes(read(root, "meta_json")), StandardCharsets.UTF_8);
       InputArchive m = new InputArchive();
       root.read("model", m);
       model.load(m);
@@ -143,7 +138,7 @@ public final class Checkpoints {
       }
       loss.memory().copy_(memory);
       loss.setZ(read(l, "Z").item_double());
-      loss.markMemorySynced();
+      loss.bank().markSynced();
       InputArchive o = new InputArchive();
       root.read("optimizer", o);
       List<Tensor> bufs = sgd.momentumBuffers();
@@ -156,9 +151,9 @@ public final class Checkpoints {
         sgd.markStarted();
       }
       torch.getDefaultCPUGenerator().set_state(read(root, "rng_state"));
-      Position p = new Position((int) read(root, "epoch").item_long(), (int) read(root, "step_in_epoch").item_long(),
+      var p = new CheckpointState.Position((int) read(root, "epoch").item_long(), (int) read(root, "step_in_epoch").item_long(),
           read(root, "iteration").item_long());
-      return new Restored(p, meta);
+      return CheckpointState.fromJson(p, meta);
     } catch (IOException e) {
       throw new UserError("cannot read checkpoint " + file + ": " + e.getMessage());
     }

@@ -14,15 +14,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import dev.npid4j.torch.Devices;
+import dev.npid4j.torch.Scopes;
+import java.io.UncheckedIOException;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * NPID's kNN monitor during training: test images through the model in eval mode against the
  * memory bank as train features (cosine, weighted votes), every FREQUENCY epochs and after the
  * last; optionally the raw-pixel floor and VISSL's protocol with re-extracted train features.
- * Results are printed and written to {@code knn.json}.
+ * Results are printed, added to the epoch's metrics record and written to {@code knn.json}; the
+ * history is kept in checkpoints. Rank 0 alone runs it.
  */
-final class KnnMonitor {
+final class KnnMonitor implements TrainingListener {
   private final KnnMonitorConfig cfg;
   private final Dataset train;
   private final Dataset test;
@@ -50,6 +55,50 @@ final class KnnMonitor {
     this.out = out;
     this.trainLabels = train.labels();
     this.numClasses = Math.max(train.numClasses(), test.numClasses());
+  }
+
+  private TrainingRun run;
+
+  @Override
+  public void onStart(TrainingRun run) {
+    this.run = run;
+    if (cfg.rawPixelBaseline() && raw == null) {
+      rawPixelBaseline();
+    }
+  }
+
+  @Override
+  public void onEpochEnd(EpochEnd e) {
+    if (due(e.epoch(), run.epochs())) {
+      try (var scope = Scopes.open()) {
+        evaluate(e.epoch() + 1, run.model(), Devices.cpu(run.loss().memory()).to(ScalarType.Float), e.record());
+      } catch (IOException ex) {
+        throw new UncheckedIOException("cannot write " + runDir.resolve("knn.json"), ex);
+      }
+    }
+  }
+
+  @Override
+  public void onEnd(TrainSummary s) {
+    if (last != null && !s.stoppedBySignal()) {
+      out.println(String.format(Locale.ROOT, "[knn] final kNN top-1 %.2f%%%s -> %s", last.top1(),
+          raw != null ? String.format(Locale.ROOT, " (raw pixels %.2f%%)", raw.top1()) : "", runDir.resolve("knn.json")));
+    }
+  }
+
+  @Override
+  public String stateKey() {
+    return "knn";
+  }
+
+  @Override
+  public Object saveState() {
+    return state();
+  }
+
+  @Override
+  public void restoreState(com.fasterxml.jackson.databind.JsonNode state) {
+    restore(state);
   }
 
   /** Whether to evaluate after epoch {@code epoch} (0-based) of {@code epochs}. */

@@ -1,10 +1,9 @@
 package dev.npid4j.eval;
 
-import dev.npid4j.config.ConfigError;
-import dev.npid4j.config.ConfigTree;
 import dev.npid4j.config.EvalSettings.PooledLayer;
 import dev.npid4j.data.Batch;
 import dev.npid4j.data.BatchLoader;
+import dev.npid4j.config.ConfigError;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.data.EpochSampler;
 import dev.npid4j.data.transform.Transform;
@@ -55,36 +54,6 @@ public final class LinearEval {
     this.layers = layers;
     this.specs = specs;
     this.heads = new Heads(specs, bnEps, bnMomentum);
-  }
-
-  /** VISSL's HEAD.PARAMS entries for the linear benchmark: eval_mlp {in_channels, dims} or mlp {dims: [D, classes]}. */
-  public static List<HeadSpec> parseHeads(ConfigTree t) {
-    String path = "config.MODEL.HEAD.PARAMS";
-    List<HeadSpec> out = new ArrayList<>();
-    List<Object> params = t.getList(path);
-    for (int i = 0; i < params.size(); i++) {
-      String at = path + "[" + i + "]";
-      if (!(params.get(i) instanceof List<?> e) || e.size() != 2 || !(e.get(0) instanceof String type) || !(e.get(1) instanceof Map<?, ?> p)
-          || !(p.get("dims") instanceof List<?> dims) || dims.size() != 2 || !(dims.get(0) instanceof Long d) || !(dims.get(1) instanceof Long k)) {
-        throw new ConfigError(at + " must look like [\"eval_mlp\", {\"in_channels\": 128, \"dims\": [128, 10]}]"
-            + " or [\"mlp\", {\"dims\": [128, 10]}], got " + params.get(i));
-      }
-      switch (type) {
-        case "eval_mlp" -> {
-          if (!(p.get("in_channels") instanceof Long c)) {
-            throw new ConfigError(at + ": eval_mlp needs in_channels (the channels of the pooled feature map)");
-          }
-          out.add(new HeadSpec(type, c.intValue(), d.intValue(), k.intValue()));
-        }
-        case "mlp" -> out.add(new HeadSpec(type, 0, d.intValue(), k.intValue()));
-        default -> throw new ConfigError(at + ": head '" + type + "' is not available for the linear benchmark (eval_mlp | mlp)");
-      }
-    }
-    if (out.isEmpty()) {
-      throw new ConfigError(path + " is empty: the linear benchmark needs eval_mlp heads (see the bundled"
-          + " benchmark/linear_image_classification/fashion_mnist/eval_resnet_linear)");
-    }
-    return out;
   }
 
   public Module heads() {

@@ -24,7 +24,7 @@ public record TrainedModel(NpidModel model, Tensor memoryBank, Path source, Stri
     Torch.setThreads(cfg.machine().intraOpThreads(1));
     Path source = weightsFile(cfg, ev);
     Torch.manualSeed(cfg.seed());
-    NpidModel model = new NpidModel(cfg.model().trunkName(), cfg.model().trunk(), cfg.model().heads());
+    NpidModel model = new NpidModel(cfg.model().trunkType(), cfg.model().trunk(), cfg.model().heads());
     Weights.Loaded w = Weights.read(source, ev.weightsInit());
     Weights.Report r = Weights.loadInto(model, w, ev.weightsInit().skipLayers(), headsOptional, source.toString());
     model.eval();

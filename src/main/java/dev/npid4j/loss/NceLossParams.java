@@ -3,8 +3,9 @@ package dev.npid4j.loss;
 import java.util.List;
 
 /**
- * Every parameter of VISSL's {@code nce_loss_with_memory}, resolved: {@code memorySize} is
- * already forced to the number of training samples.
+ * The parameters of VISSL's {@code nce_loss_with_memory} besides its bank
+ * ({@link MemoryBankParams}). Build with {@link #npid()} and the {@code with...} methods; the
+ * record's own constructor is for the config reader.
  */
 public record NceLossParams(
     LossType lossType,
@@ -16,10 +17,6 @@ public record NceLossParams(
     long ignoreIndex,
     int numNegatives,
     String negativeSamplingType,
-    long memorySize,
-    int embeddingDim,
-    double momentum,
-    boolean normInit,
     boolean updateMemOnForward) {
 
   public enum LossType { NCE, CROSS_ENTROPY }
@@ -46,25 +43,31 @@ public record NceLossParams(
     if (numNegatives < 1) {
       throw new IllegalArgumentException("num_negatives must be >= 1, got " + numNegatives);
     }
-    if (memorySize < 1) {
-      throw new IllegalArgumentException("memory size (num_train_samples) must be >= 1, got " + memorySize);
-    }
-    if (embeddingDim < 1) {
-      throw new IllegalArgumentException("embedding_dim must be >= 1, got " + embeddingDim);
-    }
-    if (momentum < 0 || momentum > 1) {
-      throw new IllegalArgumentException("momentum must be in [0, 1], got " + momentum);
-    }
   }
 
-  /** The same settings for a bank of {@code n} rows (VISSL forces memory_size to num_train_samples). */
-  public NceLossParams withMemorySize(long n) {
+  /** NPID's defaults (VISSL's npid_8gpu_resnet): nce, T 0.07, Z estimated, K 4096 per sample. */
+  public static NceLossParams npid() {
+    return new NceLossParams(LossType.NCE, true, 0.07, List.of(1.0), -1, -100, -1, 4096, "random", true);
+  }
+
+  public NceLossParams withLossType(LossType type) {
+    return new NceLossParams(type, normEmbedding, temperature, lossWeights, normConstant, updateMemWithEmbIndex, ignoreIndex,
+        numNegatives, negativeSamplingType, updateMemOnForward);
+  }
+
+  public NceLossParams withTemperature(double t) {
+    return new NceLossParams(lossType, normEmbedding, t, lossWeights, normConstant, updateMemWithEmbIndex, ignoreIndex,
+        numNegatives, negativeSamplingType, updateMemOnForward);
+  }
+
+  public NceLossParams withNegatives(int k) {
     return new NceLossParams(lossType, normEmbedding, temperature, lossWeights, normConstant, updateMemWithEmbIndex, ignoreIndex,
-        numNegatives, negativeSamplingType, n, embeddingDim, momentum, normInit, updateMemOnForward);
+        k, negativeSamplingType, updateMemOnForward);
   }
 
-  /** NPID defaults (spec section 1) for a bank of {@code n} rows. */
-  public static NceLossParams npid(long n) {
-    return new NceLossParams(LossType.NCE, true, 0.07, List.of(1.0), -1, -100, -1, 4096, "random", n, 128, 0.5, true, true);
+  /** {@code random} (VISSL) or {@link #SHARED}. */
+  public NceLossParams withSampling(String type) {
+    return new NceLossParams(lossType, normEmbedding, temperature, lossWeights, normConstant, updateMemWithEmbIndex, ignoreIndex,
+        numNegatives, type, updateMemOnForward);
   }
 }

@@ -21,8 +21,7 @@ import org.bytedeco.pytorch.global.torch;
  * are. 2,334,080 parameters; the output is 256 x 6 x 6 = 9216 for 227 x 227 input (6400 at 224).
  */
 public final class AlexNetBvlc extends Trunk {
-  public static final List<String> FEATURE_LAYERS =
-      List.of("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "flatten");
+  public static final List<String> FEATURE_LAYERS = TrunkType.ALEXNET_BVLC.featureLayers();
 
   private final Conv2dImpl conv1;
   private final Conv2dImpl conv2;

@@ -16,12 +16,12 @@ public final class NpidModel extends Module {
   private final Module headList; // kept reachable: see MlpHead#clf
 
   public NpidModel(ResNetSpec trunkSpec, List<MlpHeadSpec> headSpecs) {
-    this("resnet", trunkSpec, headSpecs);
+    this(TrunkType.RESNET, trunkSpec, headSpecs);
   }
 
-  /** {@code trunkName}: MODEL.TRUNK.NAME ({@link Trunk#NAMES}); AlexNet takes only the input channels of the spec. */
-  public NpidModel(String trunkName, ResNetSpec trunkSpec, List<MlpHeadSpec> headSpecs) {
-    trunk = register_module("trunk", Trunk.of(trunkName, trunkSpec));
+  /** AlexNet takes only the input channels of the spec. */
+  public NpidModel(TrunkType trunkType, ResNetSpec trunkSpec, List<MlpHeadSpec> headSpecs) {
+    trunk = register_module("trunk", trunkType.build(trunkSpec));
     headList = register_module("heads", new Module());
     int dim = trunk.outputDim();
     for (int i = 0; i < headSpecs.size(); i++) {

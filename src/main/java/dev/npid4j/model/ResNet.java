@@ -63,7 +63,7 @@ public final class ResNet extends Trunk {
   private static final List<String> RES5AVG = List.of("res5avg");
 
   /** VISSL's names of the trunk's feature layers, in forward order. */
-  public static final List<String> FEATURE_LAYERS = List.of("conv1", "res2", "res3", "res4", "res5", "res5avg");
+  public static final List<String> FEATURE_LAYERS = TrunkType.RESNET.featureLayers();
 
   @Override
   public List<String> featureLayers() {

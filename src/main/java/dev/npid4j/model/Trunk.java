@@ -8,9 +8,6 @@ import org.bytedeco.pytorch.Tensor;
 
 /** A feature extractor in front of the heads: VISSL's MODEL.TRUNK (resnet, alexnet_bvlc). */
 public abstract class Trunk extends Module {
-  /** The trunk names MODEL.TRUNK.NAME accepts. */
-  public static final List<String> NAMES = List.of("resnet", "alexnet_bvlc");
-
   /** Images N x C x H x W to the features the heads take, N x D. */
   public abstract Tensor forward(Tensor x);
 
@@ -22,18 +19,4 @@ public abstract class Trunk extends Module {
 
   /** Width of {@link #forward}'s output, or -1 when it depends on the image size. */
   public abstract int outputDim();
-
-  /** A trunk of {@code name}: the ResNet of {@code spec}, or BVLC AlexNet on spec's input channels. */
-  public static Trunk of(String name, ResNetSpec spec) {
-    return switch (name) {
-      case "resnet" -> new ResNet(spec);
-      case "alexnet_bvlc" -> new AlexNetBvlc(spec.inputChannels());
-      default -> throw new IllegalArgumentException("unknown trunk " + name + "; known: " + NAMES);
-    };
-  }
-
-  /** The feature layer names of trunk {@code name}. */
-  public static List<String> featureLayers(String name) {
-    return name.equals("alexnet_bvlc") ? AlexNetBvlc.FEATURE_LAYERS : ResNet.FEATURE_LAYERS;
-  }
 }

@@ -53,4 +53,18 @@ public final class StateDict {
     }
     return out;
   }
+
+  /** Multiplies the parameters whose names start with {@code prefix} by {@code factor} in place (1 leaves them untouched). */
+  public static void scaleParameters(Module m, String prefix, double factor) {
+    if (factor == 1.0) {
+      return;
+    }
+    try (var s = Scopes.open(); var g = NoGrad.open()) {
+      for (Map.Entry<String, Tensor> e : parameters(m).entrySet()) {
+        if (e.getKey().startsWith(prefix)) {
+          e.getValue().mul_(new org.bytedeco.pytorch.Scalar(factor));
+        }
+      }
+    }
+  }
 }

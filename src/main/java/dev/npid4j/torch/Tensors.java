@@ -85,6 +85,11 @@ public final class Tensors {
     return new TensorOptions().dtype(new ScalarTypeOptional(type));
   }
 
+  /** An uninitialised tensor of {@code shape} (contiguous). */
+  public static Tensor empty(TensorOptions options, long... shape) {
+    return torch.empty(shape, options, new org.bytedeco.pytorch.MemoryFormatOptional());
+  }
+
   public static Tensor zeros(ScalarType type, long... shape) {
     return torch.zeros(shape, options(type));
   }
@@ -128,7 +133,12 @@ public final class Tensors {
     if (buffer != null) {
       buffer.close();
     }
-    return keep(torch.empty(shape, options, new org.bytedeco.pytorch.MemoryFormatOptional()));
+    return keep(empty(options, shape));
+  }
+
+  /** Back-propagates {@code grad} from {@code output} through its graph (freed afterwards), accumulating into the leaves' gradients. */
+  public static void backward(Tensor output, Tensor grad) {
+    output.backward(grad, new org.bytedeco.pytorch.BoolOptional(), false, new org.bytedeco.pytorch.TensorArrayRefOptional());
   }
 
   public static long[] shape(Tensor t) {

@@ -38,7 +38,7 @@ class ConfigComposerTest {
     RunConfig c = run("config=pretrain/npid/npid_8gpu_resnet");
     assertThat(c.loss().numNegatives()).isEqualTo(4096);
     assertThat(c.loss().temperature()).isEqualTo(0.07);
-    assertThat(c.loss().momentum()).isEqualTo(0.5);
+    assertThat(c.bank().momentum()).isEqualTo(0.5);
     assertThat(c.loss().lossType()).isEqualTo(NceLossParams.LossType.NCE);
     assertThat(c.loss().normConstant()).isEqualTo(-1.0);
     assertThat(c.model().trunk().depth()).isEqualTo(50);
@@ -207,8 +207,8 @@ class ConfigComposerTest {
   void numTrainSamplesIsAutoFilled() {
     RunConfig c = run("config=quickstart/npid_fashion_mnist");
     assertThat(c.tree().getLong("config.LOSS.nce_loss_with_memory.num_train_samples")).isEqualTo(-1);
-    c.fillNumTrainSamples(60000);
-    assertThat(c.tree().getLong("config.LOSS.nce_loss_with_memory.num_train_samples")).isEqualTo(60000);
-    assertThat(ConfigComposer.toYaml(c.tree())).contains("num_train_samples: 60000");
+    assertThat(c.resolvedYaml(60000)).contains("num_train_samples: 60000");
+    // the run config itself is never written into: the resolved value lives in the YAML alone
+    assertThat(c.tree().getLong("config.LOSS.nce_loss_with_memory.num_train_samples")).isEqualTo(-1);
   }
 }

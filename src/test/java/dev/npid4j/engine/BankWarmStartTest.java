@@ -7,6 +7,7 @@ import dev.npid4j.data.BatchLoader;
 import dev.npid4j.data.SyntheticDataset;
 import dev.npid4j.data.transform.Transforms;
 import dev.npid4j.dist.Communicator;
+import dev.npid4j.loss.MemoryBankParams;
 import dev.npid4j.loss.NceLossParams;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.loss.RandomNegativeSampler;
@@ -41,9 +42,8 @@ class BankWarmStartTest {
       torch.manual_seed(3);
       NpidModel model = new NpidModel(new ResNetSpec(18, "cifar", 1, 16, 1, 1, 64, 2, false), List.of(MlpHeadSpec.linear(128, 32)));
       model.train(true);
-      NceLossParams p = NceLossParams.npid(n);
-      p = new NceLossParams(p.lossType(), true, 0.07, List.of(1.0), -1, -100, -1, 8, "random", n, 32, 0.5, true, true);
-      try (NceLossWithMemory loss = NceLossWithMemory.create(p, ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local())) {
+      NceLossParams p = NceLossParams.npid().withNegatives(8);
+      try (NceLossWithMemory loss = NceLossWithMemory.create(p, MemoryBankParams.npid(n).withEmbeddingDim(32), ScalarType.Float, 0, new RandomNegativeSampler(0), Communicator.local())) {
         Tensor randomBank = loss.memory().clone();
         Map<String, Tensor> before = new java.util.LinkedHashMap<>();
         StateDict.of(model).forEach((k, t) -> before.put(k, t.clone()));

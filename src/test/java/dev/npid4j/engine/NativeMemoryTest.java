@@ -34,12 +34,12 @@ class NativeMemoryTest {
         "config.KNN_MONITOR.FREQUENCY=-1"));
     long[] rss = new long[2];
     long[] steps = new long[1];
-    new Trainer(cfg, new PrintStream(OutputStream.nullOutputStream())).onStep((epoch, step, loss) -> {
-      steps[0] = step;
-      if (step == 300) {
+    new Trainer(cfg, new PrintStream(OutputStream.nullOutputStream())).addListener(TrainingListener.onEachStep(s -> {
+      steps[0] = s.globalStep();
+      if (s.globalStep() == 300) {
         rss[0] = residentBytes();
       }
-    }).run();
+    })).run();
     rss[1] = residentBytes();
     long growthMb = (rss[1] - rss[0]) >> 20;
     System.out.printf("native memory: RSS %d MB after 300 steps, %d MB after %d steps (+%d MB)%n",

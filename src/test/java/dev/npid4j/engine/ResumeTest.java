@@ -56,11 +56,11 @@ class ResumeTest {
   }
 
   static TrainSummary train(List<String> args, long stopAtStep) {
-    return new Trainer(RunConfig.fromArgs(args), QUIET).onStep((epoch, step, loss) -> {
-      if (step == stopAtStep) {
+    return new Trainer(RunConfig.fromArgs(args), QUIET).addListener(TrainingListener.onEachStep(s -> {
+      if (s.globalStep() == stopAtStep) {
         StopSignal.request("SIGTERM");
       }
-    }).run();
+    })).run();
   }
 
   @Test

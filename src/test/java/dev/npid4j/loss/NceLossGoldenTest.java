@@ -86,8 +86,9 @@ class NceLossGoldenTest {
         p.get("loss_type").asText().equals("nce") ? NceLossParams.LossType.NCE : NceLossParams.LossType.CROSS_ENTROPY,
         p.get("norm_embedding").asBoolean(), temperature, weights, g.get("initial_Z").asDouble(),
         p.get("update_mem_with_emb_index").asInt(), p.get("ignore_index").asLong(), p.get("num_negatives").asInt(),
-        "random", p.get("num_train_samples").asLong(), p.get("embedding_dim").asInt(), momentum,
-        p.get("norm_init").asBoolean(), p.get("update_mem_on_forward").asBoolean());
+        "random", p.get("update_mem_on_forward").asBoolean());
+    MemoryBankParams bankParams = new MemoryBankParams(p.get("num_train_samples").asLong(), p.get("embedding_dim").asInt(), momentum,
+        p.get("norm_init").asBoolean());
 
     Deque<long[]> draws = new ArrayDeque<>();
     for (JsonNode call : g.get("calls")) {
@@ -104,7 +105,8 @@ class NceLossGoldenTest {
     double tol = float32Case ? 1e-4 : 1e-12;
     String label = g.get("case").asText() + " [" + dtype + ", " + method + "]";
     try (PointerScope scope = new PointerScope();
-        NceLossWithMemory loss = new NceLossWithMemory(params, matrix(g.get("initial_memory")).to(dtype), dtype, injected, Communicator.local()).scores(method)) {
+        NceLossWithMemory loss = new NceLossWithMemory(params, new MemoryBank(bankParams, matrix(g.get("initial_memory")).to(dtype), dtype), injected,
+            Communicator.local()).scores(method)) {
       int callNo = 0;
       for (JsonNode call : g.get("calls")) {
         callNo++;

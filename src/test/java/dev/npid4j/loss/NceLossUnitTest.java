@@ -25,8 +25,8 @@ class NceLossUnitTest {
   @Test
   void bankInitIsUnitRowsAndSeeded() {
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory a = NceLossWithMemory.create(NceLossParams.npid(50), ScalarType.Float, 7, new RandomNegativeSampler(0), Communicator.local());
-        NceLossWithMemory b = NceLossWithMemory.create(NceLossParams.npid(50), ScalarType.Float, 7, new RandomNegativeSampler(0), Communicator.local())) {
+        NceLossWithMemory a = NceLossWithMemory.create(NceLossParams.npid(), MemoryBankParams.npid(50), ScalarType.Float, 7, new RandomNegativeSampler(0), Communicator.local());
+        NceLossWithMemory b = NceLossWithMemory.create(NceLossParams.npid(), MemoryBankParams.npid(50), ScalarType.Float, 7, new RandomNegativeSampler(0), Communicator.local())) {
       double[] norms = Tensors.toDoubles(Ops.rowNorm(a.memory()));
       for (double n : norms) {
         assertThat(n).isCloseTo(1.0, offset(1e-5));
@@ -42,13 +42,13 @@ class NceLossUnitTest {
   @Test
   void aBfloat16BankComputesInFloat32() {
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory narrow = NceLossWithMemory.create(NceLossParams.npid(300), ScalarType.Float, 4, new RandomNegativeSampler(9),
+        NceLossWithMemory narrow = NceLossWithMemory.create(NceLossParams.npid(), MemoryBankParams.npid(300), ScalarType.Float, 4, new RandomNegativeSampler(9),
             Communicator.local(), dev.npid4j.torch.Devices.CPU, ScalarType.BFloat16)) {
       assertThat(Tensors.isType(narrow.memory(), ScalarType.BFloat16)).isTrue();
       for (double n : Tensors.toDoubles(Ops.rowNorm(narrow.memory().to(ScalarType.Float)))) {
         assertThat(n).isCloseTo(1.0, offset(1e-2)); // unit rows, rounded to 8 bits of mantissa
       }
-      try (NceLossWithMemory wide = new NceLossWithMemory(NceLossParams.npid(300), narrow.memory().to(ScalarType.Float), ScalarType.Float,
+      try (NceLossWithMemory wide = new NceLossWithMemory(NceLossParams.npid(), new MemoryBank(MemoryBankParams.npid(300), narrow.memory().to(ScalarType.Float), ScalarType.Float),
           new RandomNegativeSampler(9), Communicator.local()).scores(NceLossWithMemory.Scores.GATHER)) { // as the bf16 bank
         Torch.manualSeed(2);
         Tensor emb = torch.randn(8, 128);
@@ -71,11 +71,12 @@ class NceLossUnitTest {
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"NCE, DENSE", "CROSS_ENTROPY, DENSE", "NCE, SAMPLED", "CROSS_ENTROPY, SAMPLED"})
   void denseAndSampledScoresAgreeWithTheGatheredRows(NceLossParams.LossType type, NceLossWithMemory.Scores method) {
-    NceLossParams p = new NceLossParams(type, true, 0.07, List.of(1.0), -1, -100, -1, 255, "random", 3000, 128, 0.5, true, true);
+    NceLossParams p = NceLossParams.npid().withLossType(type).withNegatives(255);
+    MemoryBankParams bankParams = MemoryBankParams.npid(3000);
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory other = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
+        NceLossWithMemory other = NceLossWithMemory.create(p, bankParams, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
             .scores(method);
-        NceLossWithMemory gathered = NceLossWithMemory.create(p, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
+        NceLossWithMemory gathered = NceLossWithMemory.create(p, bankParams, ScalarType.Float, 4, new RandomNegativeSampler(6), Communicator.local())
             .scores(NceLossWithMemory.Scores.GATHER)) {
       Torch.manualSeed(3);
       for (int step = 0; step < 3; step++) {
@@ -98,7 +99,7 @@ class NceLossUnitTest {
   @Test
   void zIsEstimatedOnceAndCrossEntropyNeverTouchesIt() {
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory nce = NceLossWithMemory.create(NceLossParams.npid(100), ScalarType.Float, 1, new RandomNegativeSampler(3), Communicator.local())) {
+        NceLossWithMemory nce = NceLossWithMemory.create(NceLossParams.npid(), MemoryBankParams.npid(100), ScalarType.Float, 1, new RandomNegativeSampler(3), Communicator.local())) {
       assertThat(nce.z()).isEqualTo(-1.0);
       nce.forward(List.of(torch.randn(4, 128)), new long[] {1, 2, 3, 4});
       double z = nce.z();
@@ -107,11 +108,10 @@ class NceLossUnitTest {
       nce.forward(List.of(torch.randn(4, 128)), new long[] {5, 6, 7, 8});
       assertThat(nce.z()).isEqualTo(z);
     }
-    NceLossParams p = NceLossParams.npid(100);
-    NceLossParams xent = new NceLossParams(NceLossParams.LossType.CROSS_ENTROPY, true, 0.07, List.of(1.0), -1, -100, -1, 16,
-        "random", 100, 128, 0.5, true, true);
+    NceLossParams p = NceLossParams.npid();
+    NceLossParams xent = p.withLossType(NceLossParams.LossType.CROSS_ENTROPY).withNegatives(16);
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory loss = NceLossWithMemory.create(xent, ScalarType.Float, 1, new RandomNegativeSampler(3), Communicator.local())) {
+        NceLossWithMemory loss = NceLossWithMemory.create(xent, MemoryBankParams.npid(100), ScalarType.Float, 1, new RandomNegativeSampler(3), Communicator.local())) {
       LossOutput out = loss.forward(List.of(torch.randn(4, 128)), new long[] {1, 2, 3, 4});
       assertThat(loss.z()).isEqualTo(-1.0);
       assertThat(out.loss()).isPositive();
@@ -122,7 +122,8 @@ class NceLossUnitTest {
   @Test
   void gradientMatchesFiniteDifferences() {
     NceLossParams p = new NceLossParams(NceLossParams.LossType.CROSS_ENTROPY, true, 0.5, List.of(1.0), -1, -100, -1, 8,
-        "random", 20, 6, 0.5, true, false);
+        "random", false);
+    MemoryBankParams bankParams = new MemoryBankParams(20, 6, 0.5, true);
     try (PointerScope s = new PointerScope()) {
       Torch.manualSeed(5);
       Tensor bank = Ops.l2Normalize(torch.randn(20, 6).to(ScalarType.Double));
@@ -130,7 +131,7 @@ class NceLossUnitTest {
       long[] y = {2, 9, 13};
       long seed = 11;
       double[] grad;
-      try (NceLossWithMemory loss = new NceLossWithMemory(p, bank.clone(), ScalarType.Double, new RandomNegativeSampler(seed), Communicator.local())) {
+      try (NceLossWithMemory loss = new NceLossWithMemory(p, new MemoryBank(bankParams, bank.clone(), ScalarType.Double), new RandomNegativeSampler(seed), Communicator.local())) {
         grad = Tensors.toDoubles(loss.forward(List.of(Tensors.fromDoubles(u, 3, 6)), y).gradients().get(0));
       }
       double h = 1e-6;
@@ -141,8 +142,8 @@ class NceLossUnitTest {
         minus[i] -= h;
         double lp;
         double lm;
-        try (NceLossWithMemory l1 = new NceLossWithMemory(p, bank.clone(), ScalarType.Double, new RandomNegativeSampler(seed), Communicator.local());
-            NceLossWithMemory l2 = new NceLossWithMemory(p, bank.clone(), ScalarType.Double, new RandomNegativeSampler(seed), Communicator.local())) {
+        try (NceLossWithMemory l1 = new NceLossWithMemory(p, new MemoryBank(bankParams, bank.clone(), ScalarType.Double), new RandomNegativeSampler(seed), Communicator.local());
+            NceLossWithMemory l2 = new NceLossWithMemory(p, new MemoryBank(bankParams, bank.clone(), ScalarType.Double), new RandomNegativeSampler(seed), Communicator.local())) {
           lp = l1.forward(List.of(Tensors.fromDoubles(plus, 3, 6)), y).loss();
           lm = l2.forward(List.of(Tensors.fromDoubles(minus, 3, 6)), y).loss();
         }
@@ -153,10 +154,10 @@ class NceLossUnitTest {
 
   @Test
   void lastDuplicateWinsAndBadTargetsAreRejected() {
-    assertThat(NceLossWithMemory.lastOccurrences(new long[] {4, 7, 4, 1, 7})).containsExactly(2, 3, 4);
-    assertThat(NceLossWithMemory.lastOccurrences(new long[] {1, 2, 3})).containsExactly(0, 1, 2);
+    assertThat(MemoryBank.lastOccurrences(new long[] {4, 7, 4, 1, 7})).containsExactly(2, 3, 4);
+    assertThat(MemoryBank.lastOccurrences(new long[] {1, 2, 3})).containsExactly(0, 1, 2);
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory loss = NceLossWithMemory.create(NceLossParams.npid(10), ScalarType.Float, 1, new RandomNegativeSampler(3), Communicator.local())) {
+        NceLossWithMemory loss = NceLossWithMemory.create(NceLossParams.npid(), MemoryBankParams.npid(10), ScalarType.Float, 1, new RandomNegativeSampler(3), Communicator.local())) {
       assertThatThrownBy(() -> loss.forward(List.of(torch.randn(2, 128)), new long[] {1, 10})).hasMessageContaining("outside the memory bank");
       assertThatThrownBy(() -> loss.forward(List.of(torch.randn(2, 64)), new long[] {1, 2})).hasMessageContaining("embedding_dim");
     }
@@ -173,8 +174,9 @@ class NceLossUnitTest {
     int k = 6;
     int b = 5;
     long[] shared = {3, 17, 17, 29, 0, 38};
-    NceLossParams perSample = new NceLossParams(type, true, 0.1, List.of(1.0), -1, -100, -1, k, "random", n, 16, 0.5, true, true);
-    NceLossParams fast = new NceLossParams(type, true, 0.1, List.of(1.0), -1, -100, -1, k, NceLossParams.SHARED, n, 16, 0.5, true, true);
+    NceLossParams perSample = NceLossParams.npid().withLossType(type).withTemperature(0.1).withNegatives(k);
+    MemoryBankParams bankParams = new MemoryBankParams(n, 16, 0.5, true);
+    NceLossParams fast = perSample.withSampling(NceLossParams.SHARED);
     NegativeSampler repeated = (count, range) -> {
       assertThat(count).isEqualTo(b * (k + 1));
       long[] out = new long[count];
@@ -188,8 +190,8 @@ class NceLossUnitTest {
       return shared.clone();
     };
     try (PointerScope s = new PointerScope();
-        NceLossWithMemory a = NceLossWithMemory.create(perSample, ScalarType.Double, 5, repeated, Communicator.local());
-        NceLossWithMemory c = NceLossWithMemory.create(fast, ScalarType.Double, 5, once, Communicator.local())) {
+        NceLossWithMemory a = NceLossWithMemory.create(perSample, bankParams, ScalarType.Double, 5, repeated, Communicator.local());
+        NceLossWithMemory c = NceLossWithMemory.create(fast, bankParams, ScalarType.Double, 5, once, Communicator.local())) {
       for (int step = 0; step < 2; step++) {
         Tensor e = torch.randn(b, 16).to(ScalarType.Double);
         long[] y = {1 + step, 8, 9, 30, 39};

@@ -23,7 +23,7 @@ class AlexNetBvlcTest {
   @Test
   void visslNamesCountsAndShapes() {
     try (PointerScope s = new PointerScope()) {
-      NpidModel model = new NpidModel("alexnet_bvlc", ResNetSpec.torchvision(50), List.of(MlpHeadSpec.linear(9216, 128)));
+      NpidModel model = new NpidModel(dev.npid4j.model.TrunkType.ALEXNET_BVLC, ResNetSpec.torchvision(50), List.of(MlpHeadSpec.linear(9216, 128)));
       System.gc(); // libtorch calls back into every module on train/eval: none may have lost its Java peer
       model.eval();
       model.train(true);
