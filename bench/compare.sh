@@ -18,16 +18,12 @@ EPOCH_IMAGES="${EPOCH_IMAGES:-60000}"
 REPEAT="${REPEAT:-1}"
 OUT="${OUT:-$(mktemp -d /tmp/npid4j-compare.XXXXXX)}"
 mkdir -p "$OUT"
-export OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"  # as bin/npid4j; Debian's PyTorch uses the reference BLAS, which has no threads
-export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-20000}"  # as bin/npid4j, for both sides (PyTorch's libgomp gains from it as much)
-# The allocator settings bin/npid4j uses (keep freed memory in the heap) apply to PyTorch too, so
-# neither side wins by page faults alone: without them PyTorch's NCE step is ~7x slower here.
-# FAIR=0 runs PyTorch with glibc's defaults instead.
-if [ "${FAIR:-1}" = 1 ]; then
-  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-4294967296}"
-  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-17179869184}"
-  export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-1073741824}"
-  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+# bin/npid4j's native settings (OpenMP, OpenBLAS, glibc's malloc) for both sides, so neither wins
+# by page faults or spinning threads alone (without the malloc ones PyTorch's NCE step is ~7x
+# slower here). FAIR=0 leaves glibc's malloc settings at their defaults.
+. "$ROOT/bin/native-env.sh"
+if [ "${FAIR:-1}" != 1 ]; then
+  unset MALLOC_MMAP_THRESHOLD_ MALLOC_TRIM_THRESHOLD_ MALLOC_TOP_PAD_ MALLOC_ARENA_MAX
 fi
 # Both sides on one allocator: ALLOC=glibc (the default: glibc with the settings above;
 # bin/npid4j is told NPID4J_MALLOC=glibc) or ALLOC=jemalloc (what bin/npid4j uses by itself where
@@ -38,7 +34,6 @@ ALLOC="${ALLOC:-glibc}"
 export NPID4J_MALLOC="$ALLOC"
 PY_PRELOAD=()
 if [ "$ALLOC" = jemalloc ] && [ "${FAIR:-1}" = 1 ]; then
-  . "$ROOT/bin/jemalloc.sh"
   JEMALLOC="$(jemalloc_path)"
   [ -n "$JEMALLOC" ] || { echo "compare.sh: ALLOC=jemalloc needs libjemalloc2 (apt-get install libjemalloc2)" >&2; exit 2; }
   PY_PRELOAD=(env "LD_PRELOAD=$JEMALLOC${LD_PRELOAD:+:$LD_PRELOAD}"

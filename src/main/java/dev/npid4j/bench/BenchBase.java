@@ -1,44 +1,18 @@
 package dev.npid4j.bench;
 
 import dev.npid4j.UserError;
-import dev.npid4j.config.RunConfig;
-import dev.npid4j.data.Batch;
-import dev.npid4j.data.BatchLoader;
-import dev.npid4j.data.Dataset;
-import dev.npid4j.data.Datasets;
-import dev.npid4j.data.EpochSampler;
-import dev.npid4j.data.transform.Transforms;
-import dev.npid4j.dist.Communicator;
 import dev.npid4j.engine.MetricsLog;
-import dev.npid4j.engine.Trainer;
-import dev.npid4j.engine.TrainingListener;
-import dev.npid4j.eval.WeightedKnn;
-import dev.npid4j.loss.NceLossParams;
-import dev.npid4j.loss.NceLossWithMemory;
-import dev.npid4j.loss.RandomNegativeSampler;
-import dev.npid4j.torch.FusedBatchNorm;
-import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.NativeKernels;
-import dev.npid4j.torch.Ops;
-import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * What every {@code npid4j bench} command shares: the thread count, loading libtorch, and the one

@@ -1,45 +1,22 @@
 package dev.npid4j.bench;
 
-import dev.npid4j.UserError;
-import dev.npid4j.config.RunConfig;
-import dev.npid4j.data.Batch;
-import dev.npid4j.data.BatchLoader;
-import dev.npid4j.data.Dataset;
-import dev.npid4j.data.Datasets;
-import dev.npid4j.data.EpochSampler;
-import dev.npid4j.data.transform.Transforms;
-import dev.npid4j.dist.Communicator;
-import dev.npid4j.engine.MetricsLog;
-import dev.npid4j.engine.Trainer;
-import dev.npid4j.engine.TrainingListener;
-import dev.npid4j.eval.WeightedKnn;
+import dev.npid4j.torch.Scopes;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.loss.MemoryBankParams;
 import dev.npid4j.loss.NceLossParams;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.loss.RandomNegativeSampler;
-import dev.npid4j.torch.FusedBatchNorm;
-import dev.npid4j.torch.Layers;
-import dev.npid4j.torch.NativeKernels;
-import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** `npid4j bench loss`: see the command's description. */
 @Command(name = "loss", mixinStandardHelpOptions = true,
@@ -90,7 +67,7 @@ public final class LossBench extends BenchBase {
         dev.npid4j.torch.Devices.CPU, bankType).scores(scores)) {
       scoresUsed = p.sharedNegatives() ? "shared" : loss.scoresUsed().toString().toLowerCase(java.util.Locale.ROOT);
       for (int it = 0; it < warmup + iters; it++) {
-        try (PointerScope s = new PointerScope()) {
+        try (var s = Scopes.open()) {
           Tensor emb = torch.randn(batch, dim);
           long[] y = new long[batch];
           for (int i = 0; i < batch; i++) {

@@ -1,44 +1,21 @@
 package dev.npid4j.bench;
 
+import dev.npid4j.torch.Scopes;
 import dev.npid4j.UserError;
-import dev.npid4j.config.RunConfig;
-import dev.npid4j.data.Batch;
-import dev.npid4j.data.BatchLoader;
-import dev.npid4j.data.Dataset;
-import dev.npid4j.data.Datasets;
-import dev.npid4j.data.EpochSampler;
-import dev.npid4j.data.transform.Transforms;
-import dev.npid4j.dist.Communicator;
-import dev.npid4j.engine.MetricsLog;
-import dev.npid4j.engine.Trainer;
-import dev.npid4j.engine.TrainingListener;
-import dev.npid4j.eval.WeightedKnn;
-import dev.npid4j.loss.NceLossParams;
-import dev.npid4j.loss.NceLossWithMemory;
-import dev.npid4j.loss.RandomNegativeSampler;
 import dev.npid4j.torch.FusedBatchNorm;
 import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.NativeKernels;
-import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** `npid4j bench norm`: see the command's description. */
 @Command(name = "norm", mixinStandardHelpOptions = true,
@@ -68,12 +45,12 @@ public final class NormBench extends BenchBase {
     org.bytedeco.pytorch.BatchNorm2dImpl bn = Layers.batchNorm2d(shape[1]);
     List<List<Double>> total = List.of(new ArrayList<>(), new ArrayList<>());
     List<List<Double>> forward = List.of(new ArrayList<>(), new ArrayList<>());
-    try (PointerScope s = new PointerScope()) {
+    try (var s = Scopes.open()) {
       Tensor leaf = torch.randn(shape).requires_grad_(true);
       Tensor upstream = torch.randn(shape);
       for (int i = 0; i < warmup + iters; i++) {
         for (int fused = 0; fused < 2; fused++) {
-          try (PointerScope step = new PointerScope()) {
+          try (var step = Scopes.open()) {
             Tensor x = leaf.mul(new org.bytedeco.pytorch.Scalar(1.0)); // not a leaf, as a convolution's output
             long t0 = System.nanoTime();
             Tensor y;
@@ -84,8 +61,7 @@ public final class NormBench extends BenchBase {
             }
             long t1 = System.nanoTime();
             // the gradient of x only: x's own backward (the multiply) is not timed
-            torch.backward(new org.bytedeco.pytorch.TensorVector(y), new org.bytedeco.pytorch.TensorVector(upstream),
-                new org.bytedeco.pytorch.BoolOptional(false), false, new org.bytedeco.pytorch.TensorVector(x));
+            Tensors.backwardTo(y, upstream, x);
             long t2 = System.nanoTime();
             if (i >= warmup) {
               forward.get(fused).add((t1 - t0) / 1e6);

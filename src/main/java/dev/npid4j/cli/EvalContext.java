@@ -1,5 +1,6 @@
 package dev.npid4j.cli;
 
+import dev.npid4j.config.DataSplit;
 import dev.npid4j.UserError;
 import dev.npid4j.config.EvalSettings;
 import dev.npid4j.config.RunConfig;
@@ -41,7 +42,7 @@ final class EvalContext {
 
   /** A split ("train" or "test"), read with the TEST transforms: evaluation never augments. */
   Dataset split(String name) {
-    RunConfig.DataSplit s = name.equals("train") ? cfg.train() : cfg.test();
+    DataSplit s = name.equals("train") ? cfg.train() : cfg.test();
     if (s.isEmpty()) {
       throw new UserError("config.DATA." + name.toUpperCase() + ".DATA_SOURCES is empty: there is no " + name + " split to evaluate");
     }

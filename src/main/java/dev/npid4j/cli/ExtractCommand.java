@@ -3,7 +3,7 @@ package dev.npid4j.cli;
 import dev.npid4j.UserError;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.engine.Features;
-import dev.npid4j.interop.Npy;
+import dev.npid4j.formats.Npy;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

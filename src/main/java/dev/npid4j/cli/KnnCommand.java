@@ -2,7 +2,7 @@ package dev.npid4j.cli;
 
 import dev.npid4j.UserError;
 import dev.npid4j.data.Dataset;
-import dev.npid4j.engine.AtomicFiles;
+import dev.npid4j.formats.AtomicFiles;
 import dev.npid4j.engine.Features;
 import dev.npid4j.engine.MetricsLog;
 import dev.npid4j.eval.KnnResult;

@@ -6,7 +6,7 @@ import dev.npid4j.config.EvalSettings.PooledLayer;
 import dev.npid4j.config.RunConfig;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.data.transform.Transforms;
-import dev.npid4j.engine.AtomicFiles;
+import dev.npid4j.formats.AtomicFiles;
 import dev.npid4j.engine.MetricsLog;
 import dev.npid4j.eval.LinearEval;
 import dev.npid4j.optim.LrSchedule;

@@ -1,12 +1,14 @@
 package dev.npid4j.cli;
 
 import dev.npid4j.config.RunConfig;
-import dev.npid4j.dist.CollectiveFailure;
-import dev.npid4j.dist.GlooCommunicator;
-import dev.npid4j.dist.Launch;
-import dev.npid4j.dist.LocalLauncher;
-import dev.npid4j.dist.Rendezvous;
+import dev.npid4j.distributed.CollectiveFailure;
+import dev.npid4j.distributed.GlooCommunicator;
+import dev.npid4j.distributed.Launch;
+import dev.npid4j.distributed.LocalLauncher;
+import dev.npid4j.distributed.Rendezvous;
+import dev.npid4j.data.Datasets;
 import dev.npid4j.engine.Trainer;
+import dev.npid4j.torch.Devices;
 import dev.npid4j.engine.TrainingFailure;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -40,6 +42,13 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     RunConfig cfg = RunConfig.fromArgs(config.args).checkedForTraining();
     Launch.Plan plan = Launch.plan(cfg.distributed(), System.getenv());
+    if (plan instanceof Launch.Spawn spawn) {
+      // what every rank would find wrong, said once before any rank starts
+      if (cfg.machine().device().equals("gpu")) {
+        Devices.forMachine("gpu", spawn.localRanks() - 1);
+      }
+      Datasets.checkPresent(cfg.train());
+    }
     if (plan instanceof Launch.Spawn spawn) {
       List<String> args = new ArrayList<>();
       args.add("train");

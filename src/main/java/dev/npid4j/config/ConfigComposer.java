@@ -63,11 +63,12 @@ public final class ConfigComposer {
           + " (bundled: " + String.join(", ", bundledConfigs()) + ") or config=path/to/file.yaml");
     }
     ConfigTree tree = defaults();
-    tree.merge(readExperiment(main), "config=" + main);
+    tree.merge(VisslSpellings.canonical(readExperiment(main), tree, "config=" + main), "config=" + main);
     for (String[] f : addFiles) {
       String name = f[0] + "/" + f[1];
-      tree.merge(readExperiment(name), "+config/" + f[0] + "=" + f[1]);
+      tree.merge(VisslSpellings.canonical(readExperiment(name), tree, name), "+config/" + f[0] + "=" + f[1]);
     }
+    tree.noteExperimentBatch(LrAutoScaling.globalBatch(tree));
     for (String o : overrides) {
       apply(tree, o);
     }
@@ -84,7 +85,7 @@ public final class ConfigComposer {
       throw new ConfigError("cannot read override '" + override + "'");
     }
     String prefix = m.group(1) == null ? "" : m.group(1);
-    String key = m.group(2);
+    String key = VisslSpellings.canonicalKey(m.group(2), tree);
     Object value;
     try {
       value = HydraValue.parse(m.group(3));

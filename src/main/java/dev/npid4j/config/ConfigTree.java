@@ -18,6 +18,10 @@ public final class ConfigTree {
   private static final Set<String> SCALAR_OR_LIST = Set.of("config.NEAREST_NEIGHBOR.TOPK", "config.KNN_MONITOR.TOPK");
 
   private final Map<String, Object> root;
+  /** VISSL spellings read as npid4j's own keys, as "given -> read as" (recorded in train_config.yaml). */
+  private final List<String> spellings = new ArrayList<>();
+  /** The global batch of the experiment's files, before the command line's overrides (0: not known). */
+  private long experimentBatch;
 
   ConfigTree(Map<String, Object> root) {
     this.root = root;
@@ -315,7 +319,30 @@ public final class ConfigTree {
 
   /** A deep copy, so a composed tree can be changed without touching the source. */
   public ConfigTree copy() {
-    return new ConfigTree(deepCopy(root));
+    ConfigTree c = new ConfigTree(deepCopy(root));
+    c.spellings.addAll(spellings);
+    c.experimentBatch = experimentBatch;
+    return c;
+  }
+
+  /** Notes that a key was given in another of VISSL's spellings ("given -> read as"). */
+  void noteSpelling(String note) {
+    if (!spellings.contains(note)) {
+      spellings.add(note);
+    }
+  }
+
+  void noteExperimentBatch(long batch) {
+    experimentBatch = batch;
+  }
+
+  long experimentBatch() {
+    return experimentBatch;
+  }
+
+  /** The other spellings this config was given in, as "given -> read as". */
+  public List<String> spellings() {
+    return List.copyOf(spellings);
   }
 
   private static Map<String, Object> deepCopy(Map<String, Object> m) {

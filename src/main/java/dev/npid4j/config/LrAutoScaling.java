@@ -7,24 +7,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * VISSL's auto LR scaling (spec section 5), applied once after composition: the configured
+ * VISSL's auto LR scaling (docs/vissl-compatibility.md), applied once after composition: the configured
  * schedule is rescaled to base_value x global batch / base_lr_batch_size (or its square root),
  * with the global batch taken from the config, not from the runtime.
  */
 public final class LrAutoScaling {
   private LrAutoScaling() {}
 
-  /** Rescales {@code config.OPTIMIZER.param_schedulers.lr} in place when auto_scale is on; returns the scaled LR or NaN. */
-  public static double apply(ConfigTree tree) {
+  /** The global batch the config trains with: BATCHSIZE_PER_REPLICA x NUM_NODES x NUM_PROC_PER_NODE. */
+  static long globalBatch(ConfigTree tree) {
+    return tree.getLong("config.DATA.TRAIN.BATCHSIZE_PER_REPLICA") * tree.getLong("config.DISTRIBUTED.NUM_NODES")
+        * tree.getLong("config.DISTRIBUTED.NUM_PROC_PER_NODE");
+  }
+
+  /**
+   * Rescales the schedule in place when auto_scale is on. Returns the line the log should show, or
+   * null: what the scaling did when the global batch differs from base_lr_batch_size, and a
+   * warning when auto_scale is off and the overrides changed the experiment's global batch
+   * ({@code experimentBatch}; VISSL's NPID page asks for the LR to follow ImageNet in 1 Hour then).
+   */
+  static String apply(ConfigTree tree, long experimentBatch) {
     String lr = "config.OPTIMIZER.param_schedulers.lr";
     String auto = lr + ".auto_lr_scaling";
+    long batch = globalBatch(tree);
     if (!tree.getBool(auto + ".auto_scale")) {
-      return Double.NaN;
+      return batch == experimentBatch || experimentBatch <= 0 ? null : String.format(java.util.Locale.ROOT,
+          "warning: the global batch is %d (%s) where the experiment has %d, and %s.auto_scale is false: the LR schedule is"
+              + " unchanged. Scale it with the batch (Goyal et al., ImageNet in 1 Hour), or set %s.auto_scale=true",
+          batch, describeBatch(tree), experimentBatch, auto, auto);
     }
     double base = tree.getDouble(auto + ".base_value");
     double baseBatch = tree.getDouble(auto + ".base_lr_batch_size");
-    long batch = tree.getLong("config.DATA.TRAIN.BATCHSIZE_PER_REPLICA")
-        * tree.getLong("config.DISTRIBUTED.NUM_NODES") * tree.getLong("config.DISTRIBUTED.NUM_PROC_PER_NODE");
     String type = tree.getString(auto + ".scaling_type");
     double ratio = batch / baseBatch;
     double scaled = switch (type) {
@@ -33,7 +46,14 @@ public final class LrAutoScaling {
       default -> throw new ConfigError(auto + ".scaling_type must be linear or sqrt, got '" + type + "'");
     };
     rescale(tree.getMap(lr), scaled, lr);
-    return scaled;
+    return batch == (long) baseBatch ? null : String.format(java.util.Locale.ROOT,
+        "LR auto-scaling (%s, %s): base LR %s at batch %d -> %s at the global batch %d (%s)", auto, type, base, (long) baseBatch,
+        scaled, batch, describeBatch(tree));
+  }
+
+  private static String describeBatch(ConfigTree tree) {
+    return tree.getLong("config.DATA.TRAIN.BATCHSIZE_PER_REPLICA") + " per rank x " + tree.getLong("config.DISTRIBUTED.NUM_NODES")
+        + " node(s) x " + tree.getLong("config.DISTRIBUTED.NUM_PROC_PER_NODE") + " rank(s) per node";
   }
 
   @SuppressWarnings("unchecked")

@@ -56,6 +56,11 @@ final class ChannelAdapter implements Dataset {
   }
 
   @Override
+  public boolean labelsFromNames() {
+    return base.labelsFromNames();
+  }
+
+  @Override
   public int numClasses() {
     return base.numClasses();
   }

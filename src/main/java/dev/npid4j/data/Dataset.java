@@ -30,6 +30,14 @@ public interface Dataset {
     return java.util.List.of();
   }
 
+  /**
+   * Whether the labels were given as class names (VISSL's string label files), mapped to ids in
+   * sorted order: {@link #classNames} is then the map VISSL writes as {split}_label_to_index_map.json.
+   */
+  default boolean labelsFromNames() {
+    return false;
+  }
+
   /** Files that could not be decoded so far (replaced by a gray image, VISSL's rule), sorted. */
   default java.util.List<String> unreadable() {
     return java.util.List.of();

@@ -1,7 +1,7 @@
 package dev.npid4j.data;
 
 import dev.npid4j.UserError;
-import dev.npid4j.config.RunConfig.DataSplit;
+import dev.npid4j.config.DataSplit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,6 +48,32 @@ public final class Datasets {
       throw new UserError(key + "DATA_LIMIT leaves no images in " + ds.describe());
     }
     return new ChannelAdapter(ds, channels);
+  }
+
+  /**
+   * Checks that the split's data is where the config says, without reading it: the folder or
+   * file list exists (a missing ImageNet path is one line before any rank or loader starts).
+   */
+  public static void checkPresent(DataSplit split) {
+    String key = "config.DATA." + split.name() + ".";
+    String source = split.sources().get(0);
+    switch (source) {
+      case "fashion_mnist" -> fashionMnistDir(split, key);
+      case "disk_folder", "disk_filelist" -> {
+        List<String> p = paths(split, key, source.equals("disk_folder") ? "the ImageFolder root, e.g. " + key
+            + "DATA_PATHS=[/data/imagenet/train]" : "a file list, e.g. " + key + "DATA_PATHS=[/data/imagenet/train_images.npy]");
+        Path data = Path.of(p.get(0));
+        boolean ok = source.equals("disk_folder") ? Files.isDirectory(data) : Files.isRegularFile(data);
+        if (!ok) {
+          throw new UserError(key + (split.dataPaths().isEmpty() ? "DATASET_NAMES (" + split.datasetNames().get(0) + ")" : "DATA_PATHS")
+              + ": " + data + " is not " + (source.equals("disk_folder") ? "a folder" : "a file")
+              + " here; point " + key + "DATA_PATHS at the " + split.name().toLowerCase(java.util.Locale.ROOT) + " images");
+        }
+      }
+      default -> {
+        // synthetic: nothing on disk
+      }
+    }
   }
 
   /**

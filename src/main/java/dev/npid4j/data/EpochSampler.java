@@ -1,12 +1,6 @@
 package dev.npid4j.data;
 
 import dev.npid4j.torch.Tensors;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Generator;
-import org.bytedeco.pytorch.GeneratorOptional;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * PyTorch's DistributedSampler(shuffle=True, drop_last=False): a permutation from a generator
@@ -40,11 +34,7 @@ public final class EpochSampler {
   public int[] indices(int epoch) {
     long[] perm;
     if (shuffle) {
-      try (PointerScope s = new PointerScope()) {
-        Generator g = torch.make_generator_cpu(seed + epoch);
-        Tensor t = torch.randperm(size, new GeneratorOptional(g), Tensors.options(ScalarType.Long));
-        perm = Tensors.toLongs(t);
-      }
+      perm = Tensors.randperm(size, seed + epoch);
     } else {
       perm = new long[size];
       for (int i = 0; i < size; i++) {

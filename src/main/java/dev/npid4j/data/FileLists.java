@@ -1,7 +1,7 @@
 package dev.npid4j.data;
 
 import dev.npid4j.UserError;
-import dev.npid4j.interop.Npy;
+import dev.npid4j.formats.Npy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,19 +76,53 @@ public final class FileLists {
     if (files.isEmpty()) {
       throw new UserError(where + ": the file list " + list + " holds no images");
     }
-    if (labelFile != null) {
-      labels = readLabels(labelFile, files.size(), where);
-    }
     List<String> classes = new ArrayList<>();
-    if (labels.length > 0 && labels[0] >= 0) {
+    boolean named = false;
+    if (labelFile != null) {
+      named = namedLabels(labelFile, where);
+      if (named) {
+        List<String> names = readNames(labelFile, files.size(), where);
+        classes.addAll(new java.util.TreeSet<>(names)); // VISSL's ids: the names in sorted order
+        labels = names.stream().mapToInt(n -> java.util.Collections.binarySearch(classes, n)).toArray();
+      } else {
+        labels = readLabels(labelFile, files.size(), where);
+      }
+    }
+    if (!named && labels.length > 0 && labels[0] >= 0) {
       int max = Arrays.stream(labels).max().orElse(-1);
       for (int c = 0; c <= max; c++) {
         classes.add(Integer.toString(c));
       }
     }
     String what = classes.isEmpty() ? "unlabelled" : Arrays.stream(labels).distinct().count() + " labels";
-    return ImageFiles.list("disk_filelist " + list + " (" + files.size() + " images, " + what + ")", files, labels, classes,
+    ImageFiles images = ImageFiles.list("disk_filelist " + list + " (" + files.size() + " images, " + what + ")", files, labels, classes,
         grayFallbackSize);
+    return named ? images.withLabelsFromNames() : images;
+  }
+
+  private static boolean namedLabels(Path labelFile, String where) {
+    if (!Files.isRegularFile(labelFile)) {
+      throw new UserError(where + ": the label file " + labelFile + " does not exist");
+    }
+    try {
+      return labelFile.getFileName().toString().endsWith(".npy") && Npy.holdsStrings(labelFile);
+    } catch (IOException e) {
+      throw new UserError(where + ": cannot read the labels " + labelFile + ": " + e.getMessage());
+    }
+  }
+
+  /** Class names, one per image (VISSL's convert_folder_to_filelist saves the class folders' names). */
+  private static List<String> readNames(Path labelFile, int count, String where) {
+    List<String> names;
+    try {
+      names = Npy.readStrings(labelFile);
+    } catch (IOException e) {
+      throw new UserError(where + ": cannot read the labels " + labelFile + ": " + e.getMessage());
+    }
+    if (names.size() != count) {
+      throw new UserError(where + ": " + labelFile + " has " + names.size() + " labels for " + count + " images");
+    }
+    return names;
   }
 
   private static int[] readLabels(Path labelFile, int count, String where) {

@@ -28,6 +28,7 @@ public final class ImageFiles implements Dataset {
   private final int[] labels;
   private final List<String> classes;
   private final int grayFallbackSize;
+  private boolean labelsFromNames;
   private final java.util.concurrent.ConcurrentSkipListSet<String> unreadable = new java.util.concurrent.ConcurrentSkipListSet<>();
 
   private ImageFiles(String description, List<Path> files, int[] labels, List<String> classes, int grayFallbackSize) {
@@ -44,6 +45,17 @@ public final class ImageFiles implements Dataset {
       throw new IllegalArgumentException(files.size() + " files but " + labels.length + " labels");
     }
     return new ImageFiles(description, List.copyOf(files), labels.clone(), List.copyOf(classes), grayFallbackSize);
+  }
+
+  /** The same files, their labels marked as read from class names (see {@link Dataset#labelsFromNames}). */
+  ImageFiles withLabelsFromNames() {
+    labelsFromNames = true;
+    return this;
+  }
+
+  @Override
+  public boolean labelsFromNames() {
+    return labelsFromNames;
   }
 
   /** The ImageFolder layout under {@code root}. */

@@ -1,12 +1,6 @@
 package dev.npid4j.data;
 
-import java.io.IOException;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Loader;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.opencv.global.opencv_core;
-import org.bytedeco.opencv.global.opencv_imgcodecs;
-import org.bytedeco.opencv.opencv_core.Mat;
+import dev.npid4j.torch.OpenCvDecoder;
 
 /**
  * Baseline colour and gray JPEGs through OpenCV's imdecode (libjpeg-turbo, as Pillow uses):
@@ -16,8 +10,6 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * path, whose semantics DecodeTest pins to Pillow's.
  */
 final class OpenCvJpeg {
-  private static volatile Boolean available;
-
   private OpenCvJpeg() {}
 
   /** A whole JPEG (SOI ... EOI): a truncated one is left to ImageIO, which reports it. */
@@ -27,59 +19,29 @@ final class OpenCvJpeg {
 
   /** 3 x H x W floats in 0..255, or null when OpenCV should not or cannot take this file. */
   static Image decode(byte[] jpeg, int length) {
-    if (!available()) {
+    OpenCvDecoder.Pixels p = OpenCvDecoder.decode(jpeg, length, ImageBuffers::pixelBytes);
+    if (p == null) {
       return null;
     }
-    try (PointerScope scope = new PointerScope()) {
-      BytePointer file = new BytePointer(length);
-      file.put(jpeg, 0, length);
-      Mat m = opencv_imgcodecs.imdecode(new Mat(1, length, opencv_core.CV_8UC1, file), opencv_imgcodecs.IMREAD_UNCHANGED);
-      if (m == null || m.empty() || m.depth() != opencv_core.CV_8U || (m.channels() != 3 && m.channels() != 1)) {
-        return null;
+    int h = p.height();
+    int w = p.width();
+    int plane = h * w;
+    byte[] px = p.data();
+    float[] out = ImageBuffers.take(3 * plane);
+    if (p.channels() == 3) {
+      for (int i = 0, o = 0; i < plane; i++, o += 3) { // OpenCV's BGR to planar RGB
+        out[i] = px[o + 2] & 0xff;
+        out[plane + i] = px[o + 1] & 0xff;
+        out[2 * plane + i] = px[o] & 0xff;
       }
-      int h = m.rows();
-      int w = m.cols();
-      int c = m.channels();
-      int plane = h * w;
-      byte[] px = ImageBuffers.pixelBytes(plane * c);
-      m.data().capacity((long) plane * c).get(px, 0, plane * c);
-      float[] out = ImageBuffers.take(3 * plane);
-      if (c == 3) {
-        for (int i = 0, o = 0; i < plane; i++, o += 3) { // OpenCV's BGR to planar RGB
-          out[i] = px[o + 2] & 0xff;
-          out[plane + i] = px[o + 1] & 0xff;
-          out[2 * plane + i] = px[o] & 0xff;
-        }
-      } else {
-        for (int i = 0; i < plane; i++) {
-          float v = px[i] & 0xff;
-          out[i] = v;
-          out[plane + i] = v;
-          out[2 * plane + i] = v;
-        }
-      }
-      return new Image(3, h, w, out, false);
-    }
-  }
-
-  private static boolean available() {
-    Boolean a = available;
-    if (a == null) {
-      synchronized (OpenCvJpeg.class) {
-        if (available == null) {
-          try {
-            // extract every native first (the same guard as Torch.load against picking up system libraries)
-            Loader.cacheResources("/org/bytedeco/opencv/" + Loader.getPlatform() + "/");
-            Loader.load(opencv_imgcodecs.class);
-            available = true;
-          } catch (IOException | RuntimeException | LinkageError e) {
-            System.err.println("npid4j: warning: OpenCV's JPEG decoder is not available (" + e + "); decoding with ImageIO");
-            available = false;
-          }
-        }
-        a = available;
+    } else {
+      for (int i = 0; i < plane; i++) {
+        float v = px[i] & 0xff;
+        out[i] = v;
+        out[plane + i] = v;
+        out[2 * plane + i] = v;
       }
     }
-    return a;
+    return new Image(3, h, w, out, false);
   }
 }

@@ -49,6 +49,11 @@ public final class SubsetDataset implements Dataset {
   }
 
   @Override
+  public boolean labelsFromNames() {
+    return base.labelsFromNames();
+  }
+
+  @Override
   public int numClasses() {
     return base.numClasses();
   }

@@ -1,21 +1,21 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.torch.Scopes;
+import dev.npid4j.torch.NoGrad;
 import dev.npid4j.data.Batch;
 import dev.npid4j.data.BatchLoader;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.data.transform.Transform;
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.torch.Devices;
-import dev.npid4j.torch.Layers;
+import dev.npid4j.model.Norm;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import java.util.Iterator;
 import java.util.stream.IntStream;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -56,8 +56,8 @@ final class BankWarmStart {
         .flatMap(b -> IntStream.range(b * batchSize, Math.min(n, (b + 1) * batchSize))).toArray();
     Tensor bank = loss.memory();
     Device device = Devices.of(model);
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
-        Layers.Installed localBn = Layers.suspendBatchNormOverride()) {
+    try (var scope = Scopes.open(); var g = NoGrad.open();
+        Norm.Switch localBn = Norm.ownForward(model.norms())) {
       if (world > 1) {
         bank.zero_();
       }
@@ -66,7 +66,7 @@ final class BankWarmStart {
         int at = 0;
         while (it.hasNext()) {
           Batch b = it.next();
-          try (PointerScope step = new PointerScope()) {
+          try (var step = Scopes.open()) {
             Tensor e = Ops.l2Normalize(TrainingStep.forward(model, b, device, bf16Autocast).to(ScalarType.Float));
             bank.narrow(0, order[at], b.size()).copy_(e);
           }

@@ -1,12 +1,12 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Torch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -23,9 +23,9 @@ public final class CheckpointCompare {
   public static List<String> differences(Path a, Path b) {
     Torch.load();
     List<String> diff = new ArrayList<>();
-    try (PointerScope scope = new PointerScope()) {
-      Map<String, Tensor> x = Checkpoints.tensors(a);
-      Map<String, Tensor> y = Checkpoints.tensors(b);
+    try (var scope = Scopes.open()) {
+      Map<String, Tensor> x = dev.npid4j.torch.Archives.tensors(a);
+      Map<String, Tensor> y = dev.npid4j.torch.Archives.tensors(b);
       for (String k : x.keySet()) {
         if (IGNORED.contains(k)) {
           continue;

@@ -1,5 +1,7 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.formats.AtomicFiles;
+import dev.npid4j.torch.Scopes;
 import dev.npid4j.UserError;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
@@ -20,7 +22,6 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
@@ -53,7 +54,7 @@ public final class Checkpoints {
     String metaJson = state.toJson();
     CheckpointState.Position next = state.next();
     AtomicFiles.write(target, temp -> {
-      try (PointerScope scope = new PointerScope()) {
+      try (var scope = Scopes.open()) {
         OutputArchive root = new OutputArchive();
         root.write("format", torch.tensor((long) FORMAT));
         OutputArchive m = new OutputArchive();
@@ -111,7 +112,7 @@ public final class Checkpoints {
 
   /** Loads {@code file} into the given live objects and returns the rest of what it holds. */
   public static CheckpointState load(Path file, NpidModel model, NceLossWithMemory loss, Sgd sgd) {
-    try (PointerScope scope = new PointerScope()) {
+    try (var scope = Scopes.open()) {
       InputArchive root = new InputArchive();
       try {
         root.load_from(file.toString());
@@ -174,36 +175,6 @@ public final class Checkpoints {
     Tensor t = new Tensor();
     a.read(key, t);
     return t;
-  }
-
-  /** Every tensor of a checkpoint under its dotted path ("model.trunk.conv1.weight", "loss.memory", ...). */
-  public static Map<String, Tensor> tensors(Path file) {
-    InputArchive root = new InputArchive();
-    root.load_from(file.toString());
-    Map<String, Tensor> out = new java.util.TreeMap<>();
-    walk(root, "", out);
-    return out;
-  }
-
-  private static void walk(InputArchive a, String prefix, Map<String, Tensor> out) {
-    org.bytedeco.pytorch.StringVector keys = a.keys();
-    for (long i = 0; i < keys.size(); i++) {
-      String k = keys.get(i).getString();
-      Tensor t = new Tensor();
-      boolean isTensor;
-      try {
-        isTensor = a.try_read(k, t);
-      } catch (RuntimeException e) {
-        isTensor = false; // a nested archive
-      }
-      if (isTensor) {
-        out.put(prefix + k, t);
-      } else {
-        InputArchive sub = new InputArchive();
-        a.read(k, sub);
-        walk(sub, prefix + k + ".", out);
-      }
-    }
   }
 
   /** Checkpoint files of {@code dir}, oldest first (by the global step they end at). */

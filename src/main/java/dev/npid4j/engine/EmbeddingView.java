@@ -1,11 +1,11 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.torch.Scopes;
+import dev.npid4j.torch.NoGrad;
+import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -36,16 +36,16 @@ public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[
     float[][] points;
     int[] labels;
     double[] explained;
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (var s = Scopes.open(); var g = NoGrad.open()) {
       if (queries.length > 0) {
         long[] qi = new long[queries.length];
         for (int i = 0; i < qi.length; i++) {
           qi[i] = queries[i];
         }
         Tensor qf = test.index_select(0, Tensors.fromLongs(qi, qi.length));
-        T_TensorTensor_T top = qf.mm(dev.npid4j.torch.Ops.l2Normalize(bank).t()).topk(k, 1, true, true);
-        float[] v = Tensors.toFloats(top.get0());
-        long[] ix = Tensors.toLongs(top.get1());
+        Ops.TopK top = Ops.topk(qf.mm(Ops.l2Normalize(bank).t()), k);
+        float[] v = Tensors.toFloats(top.values());
+        long[] ix = Tensors.toLongs(top.indices());
         for (int i = 0; i < queries.length; i++) {
           for (int j = 0; j < k; j++) {
             nb[i][j] = (int) ix[i * k + j];
@@ -55,7 +55,7 @@ public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[
       }
       int n = (int) Math.min(MAX_POINTS, test.size(0));
       Tensor x = test.narrow(0, 0, n);
-      x = x.sub(x.mean(new long[] {0}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+      x = x.sub(Ops.columnMean(x));
       int d = (int) x.size(1);
       double[] cov = Tensors.toDoubles(x.t().mm(x).div(new org.bytedeco.pytorch.Scalar((double) Math.max(1, n - 1))));
       double total = 0;

@@ -1,5 +1,7 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.torch.Scopes;
+import dev.npid4j.torch.NoGrad;
 import dev.npid4j.data.Batch;
 import dev.npid4j.data.BatchLoader;
 import dev.npid4j.data.Dataset;
@@ -14,11 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.LongOptional;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -37,7 +35,7 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
   public static Features extract(NpidModel model, Dataset data, Transform evalTransform, int batchSize, int workers, boolean normalize) {
     model.eval();
     Device device = Devices.of(model);
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (var g = NoGrad.open()) {
       return collect(data, evalTransform, batchSize, workers, normalize,
           b -> Devices.cpu(model.forward(Devices.to(Tensors.fromFloats(b.images(), b.shape()), device))));
     } finally {
@@ -60,7 +58,7 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
     List<String> trunkLayers = layers.stream().map(EvalSettings.PooledLayer::layer).distinct().toList();
     model.eval();
     Device device = Devices.of(model);
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (var g = NoGrad.open()) {
       return collectMany(data, evalTransform, batchSize, workers, false, b -> {
         Tensor x = Devices.to(Tensors.fromFloats(b.images(), b.shape()), device);
         Map<String, Tensor> out = new LinkedHashMap<>();
@@ -85,8 +83,7 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
     if (!l.op().equals("AvgPool2d")) {
       return x;
     }
-    return torch.avg_pool2d(x, new long[] {l.kernel()[0], l.kernel()[1]}, new long[] {l.stride(), l.stride()},
-        new long[] {l.padding(), l.padding()}, false, true, new LongOptional());
+    return Ops.avgPool2d(x, l.kernel(), l.stride(), l.padding());
   }
 
   private static Features collect(Dataset data, Transform transform, int batchSize, int workers, boolean normalize,
@@ -109,7 +106,7 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
       int row = 0;
       while (it.hasNext()) {
         Batch b = it.next();
-        try (PointerScope scope = new PointerScope()) {
+        try (var scope = Scopes.open()) {
           for (Map.Entry<String, Tensor> e : featureOf.apply(b).entrySet()) {
             Tensor f = e.getValue();
             if (!shapes.containsKey(e.getKey())) {
@@ -122,7 +119,7 @@ public record Features(Tensor values, long[] labels, long[] itemShape) implement
             }
             Tensor dst = out.get(e.getKey());
             if (dst == null) {
-              dst = Tensors.keep(torch.empty(new long[] {n, f.size(1)}, Tensors.options(ScalarType.Float), new MemoryFormatOptional()));
+              dst = Tensors.keep(Tensors.empty(Tensors.options(ScalarType.Float), n, f.size(1)));
               out.put(e.getKey(), dst);
             }
             dst.narrow(0, row, b.size()).copy_(f);

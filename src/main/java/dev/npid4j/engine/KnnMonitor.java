@@ -1,6 +1,7 @@
 package dev.npid4j.engine;
 
-import dev.npid4j.config.RunConfig.KnnMonitorConfig;
+import dev.npid4j.formats.AtomicFiles;
+import dev.npid4j.config.KnnMonitorConfig;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.data.transform.Transform;
 import dev.npid4j.eval.KnnResult;

@@ -1,6 +1,7 @@
 package dev.npid4j.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.Map;
  * a "step" record per progress line, the "epoch" record the other listeners filled. Its state is
  * the file's length, so a resumed run drops the records it will write again.
  */
-final class ProgressLog implements TrainingListener, AutoCloseable {
+final class ProgressLog implements TrainingListener, Closeable {
   private final Path file;
   private MetricsLog metrics;
   private Progress progress;

@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.formats.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.data.Image;

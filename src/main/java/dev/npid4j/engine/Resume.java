@@ -1,9 +1,11 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.config.CheckpointConfig;
+import dev.npid4j.formats.AtomicFiles;
 import dev.npid4j.UserError;
 import dev.npid4j.config.RunConfig;
 import dev.npid4j.data.transform.Transforms;
-import dev.npid4j.interop.Weights;
+import dev.npid4j.weights.Weights;
 import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
 import java.io.IOException;
@@ -38,6 +40,10 @@ final class Resume {
         clearPreviousRun(s.runDir, s.stepsPerEpoch);
       }
       AtomicFiles.writeString(s.runDir.resolve("train_config.yaml"), cfg.resolvedYaml(s.train.size()));
+      writeLabelMap(s.train, "train", s.runDir);
+      if (s.test != null) {
+        writeLabelMap(s.test, "test", s.runDir);
+      }
     }
     CheckpointState restored = null;
     Path from = null;
@@ -90,8 +96,21 @@ final class Resume {
     return restored;
   }
 
+  /** VISSL's {split}_label_to_index_map.json, for a split whose labels were class names. */
+  private static void writeLabelMap(dev.npid4j.data.Dataset d, String split, Path runDir) throws IOException {
+    if (!d.labelsFromNames()) {
+      return;
+    }
+    java.util.Map<String, Integer> map = new java.util.LinkedHashMap<>();
+    List<String> names = d.classNames();
+    for (int i = 0; i < names.size(); i++) {
+      map.put(names.get(i), i);
+    }
+    AtomicFiles.writeString(runDir.resolve(split + "_label_to_index_map.json"), MetricsLog.JSON.writeValueAsString(map) + "\n");
+  }
+
   /** The checkpoints to try, newest first; empty means start from scratch. */
-  static List<Path> candidates(RunConfig.CheckpointConfig c, Path runDir, int stepsPerEpoch) throws IOException {
+  static List<Path> candidates(CheckpointConfig c, Path runDir, int stepsPerEpoch) throws IOException {
     if (c.overwriteExisting()) {
       return List.of();
     }

@@ -2,10 +2,11 @@ package dev.npid4j.engine;
 
 import dev.npid4j.config.RunConfig;
 import dev.npid4j.data.Batch;
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.optim.LrSchedule;
 import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -102,12 +103,13 @@ public final class Trainer {
         }
         var from = resumed != null ? resumed.next() : new CheckpointState.Position(0, 0, 0);
         try {
-          TrainSummary summary = loop(s, listeners, totals, checkpoints, from, start);
-          listeners.forEach(l -> l.onEnd(summary.withKnn(knn != null ? knn.last() : null, knn != null ? knn.raw() : null)));
-          return summary.withKnn(knn != null ? knn.last() : null, knn != null ? knn.raw() : null);
+          TrainSummary summary = loop(s, listeners, totals, checkpoints, from, start)
+              .withKnn(knn != null ? knn.last() : null, knn != null ? knn.raw() : null);
+          listeners.forEach(l -> l.onEnd(summary));
+          return summary;
         } finally {
           for (TrainingListener l : listeners) {
-            if (l instanceof AutoCloseable c) {
+            if (l instanceof Closeable c) {
               c.close();
             }
           }
@@ -115,8 +117,6 @@ public final class Trainer {
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (Exception e) {
-      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
   }
 

@@ -5,9 +5,9 @@ import dev.npid4j.data.BatchLoader;
 import dev.npid4j.data.Dataset;
 import dev.npid4j.data.Datasets;
 import dev.npid4j.data.EpochSampler;
-import dev.npid4j.dist.Communicator;
-import dev.npid4j.dist.ModelSync;
-import dev.npid4j.dist.SyncBatchNorm;
+import dev.npid4j.distributed.Communicator;
+import dev.npid4j.distributed.ModelSync;
+import dev.npid4j.distributed.SyncBatchNorm;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.loss.RandomNegativeSampler;
 import dev.npid4j.model.MlpHeadSpec;
@@ -16,7 +16,6 @@ import dev.npid4j.model.TrunkType;
 import dev.npid4j.optim.ParamGroups;
 import dev.npid4j.optim.Sgd;
 import dev.npid4j.torch.Devices;
-import dev.npid4j.torch.Layers;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
@@ -50,7 +49,6 @@ final class TrainingSession implements AutoCloseable {
   final BatchLoader loader;
   /** Gradient all-reduce and buffer broadcast with several ranks, else null. */
   final ModelSync sync;
-  private final Layers.Installed syncBn;
   /** Size, description and a CRC of a few decoded images: enough to notice that a run directory belongs to other data. */
   final String fingerprint;
 
@@ -74,6 +72,9 @@ final class TrainingSession implements AutoCloseable {
     out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads"
         + (comm.worldSize() > 1 ? String.format(Locale.ROOT, "; rank %d of %d (c10d Gloo), %d images per rank per step, %d globally",
             comm.rank(), comm.worldSize(), batch, batch * comm.worldSize()) : ""));
+    if (cfg.lrScalingNote() != null) {
+      out.println("[train] " + cfg.lrScalingNote());
+    }
     boolean distributed = comm.worldSize() > 1;
     if (cfg.distributed().syncBn() && distributed) {
       out.println("[train] SyncBatchNorm (CONVERT_BN_TO_SYNC_BN): BatchNorm statistics over the global batch of all "
@@ -105,7 +106,9 @@ final class TrainingSession implements AutoCloseable {
     sgd = new Sgd(ParamGroups.of(model, o.regularizeBn(), o.regularizeBias()), o.momentum(), o.weightDecay(), o.nesterov());
     loader = new BatchLoader(train, cfg.train().transforms(), batch, cfg.train().dropLast(), cfg.numWorkers(), (long) cfg.seed() * 31);
     sync = distributed ? new ModelSync(model, comm) : null;
-    syncBn = cfg.distributed().syncBn() && distributed ? Layers.overrideBatchNorm(new SyncBatchNorm(comm)) : null;
+    if (cfg.distributed().syncBn() && distributed) {
+      SyncBatchNorm.convert(model.norms(), comm); // VISSL's CONVERT_BN_TO_SYNC_BN
+    }
   }
 
   /** "ResNet-18 (cifar stem, width 16) + mlp [[128, 128]]": for the log and the report. */
@@ -142,9 +145,6 @@ final class TrainingSession implements AutoCloseable {
 
   @Override
   public void close() {
-    if (syncBn != null) {
-      syncBn.close();
-    }
     if (sync != null) {
       sync.close();
     }

@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.formats.AtomicFiles;
 import dev.npid4j.data.Dataset;
 import java.io.IOException;
 import java.io.UncheckedIOException;

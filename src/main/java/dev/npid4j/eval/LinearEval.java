@@ -1,5 +1,7 @@
 package dev.npid4j.eval;
 
+import dev.npid4j.torch.Scopes;
+import dev.npid4j.torch.NoGrad;
 import dev.npid4j.config.EvalSettings.PooledLayer;
 import dev.npid4j.data.Batch;
 import dev.npid4j.data.BatchLoader;
@@ -19,11 +21,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -85,7 +85,7 @@ public final class LinearEval {
             lr = schedule.at((double) (epoch * steps + step) / ((long) epochs * steps));
           }
           sgd.setLr(lr);
-          try (PointerScope scope = new PointerScope()) {
+          try (var scope = Scopes.open()) {
             List<Tensor> feats = features(b);
             Tensor y = Tensors.fromLongs(b.labels(), b.size());
             Tensor loss = null;
@@ -122,11 +122,11 @@ public final class LinearEval {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    try (BatchLoader loader = new BatchLoader(data, transform, batchSize, false, workers, 0); NoGradGuard g = new NoGradGuard()) {
+    try (BatchLoader loader = new BatchLoader(data, transform, batchSize, false, workers, 0); var g = NoGrad.open()) {
       Iterator<Batch> it = loader.epoch(0, order, 0);
       while (it.hasNext()) {
         Batch b = it.next();
-        try (PointerScope scope = new PointerScope()) {
+        try (var scope = Scopes.open()) {
           List<Tensor> feats = features(b);
           for (int h = 0; h < specs.size(); h++) {
             Tensor logits = heads.forward(h, feats.get(h));
@@ -146,7 +146,7 @@ public final class LinearEval {
 
   /** Frozen trunk features, pooled per head, with no graph behind them. */
   private List<Tensor> features(Batch b) {
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (var g = NoGrad.open()) {
       Tensor x = Tensors.fromFloats(b.images(), b.shape());
       Map<String, Tensor> f = trunk.forwardLayers(x, layers.stream().map(PooledLayer::layer).distinct().toList());
       List<Tensor> out = new ArrayList<>();
@@ -178,7 +178,7 @@ public final class LinearEval {
         holders.add(h);
         bns.add(s.inChannels() > 0 ? h.register_module("channel_bn", Layers.batchNorm2d(s.inChannels(), eps, momentum)) : null);
         LinearImpl lin = h.register_module("clf", Layers.linear(s.inDim(), s.classes(), true));
-        try (NoGradGuard g = new NoGradGuard()) {
+        try (var g = NoGrad.open()) {
           lin.weight().normal_(0.0, 0.01, null); // VISSL's MLP init
           lin.bias().zero_();
         }

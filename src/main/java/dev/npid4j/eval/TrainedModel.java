@@ -3,7 +3,7 @@ package dev.npid4j.eval;
 import dev.npid4j.UserError;
 import dev.npid4j.config.EvalSettings;
 import dev.npid4j.config.RunConfig;
-import dev.npid4j.interop.Weights;
+import dev.npid4j.weights.Weights;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.torch.Torch;
 import java.io.PrintStream;

@@ -1,10 +1,10 @@
 package dev.npid4j.eval;
 
+import dev.npid4j.torch.Scopes;
+import dev.npid4j.torch.NoGrad;
+import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -35,17 +35,17 @@ public final class WeightedKnn {
     long correct5 = 0;
     int m = testLabels.length;
     int chunk = (int) Math.max(1, Math.min(m, (64L << 20) / Math.max(1, train.size(0)))); // ~256 MB of similarities
-    try (PointerScope outer = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (var outer = Scopes.open(); var g = NoGrad.open()) {
       Tensor trainF = train.to(ScalarType.Float);
       Tensor trainT = trainF.t();
       Tensor labels = Tensors.fromLongs(trainLabels, trainLabels.length);
       for (int from = 0; from < m; from += chunk) {
-        try (PointerScope s = new PointerScope()) {
+        try (var s = Scopes.open()) {
           int n = Math.min(chunk, m - from);
           Tensor q = test.narrow(0, from, n).to(ScalarType.Float);
-          T_TensorTensor_T nearest = q.mm(trainT).topk(kk, 1, true, true);
-          Tensor sims = nearest.get0();
-          Tensor neighbourLabels = labels.index_select(0, nearest.get1().reshape(-1)).view(n, kk);
+          Ops.TopK nearest = Ops.topk(q.mm(trainT), kk);
+          Tensor sims = nearest.values();
+          Tensor neighbourLabels = labels.index_select(0, nearest.indices().reshape(-1)).view(n, kk);
           Tensor votes = torch.zeros(new long[] {n, classes}, Tensors.options(ScalarType.Float))
               .scatter_add_(1, neighbourLabels, sims.div(new Scalar(sigma)).exp());
           long[] hits = Hits.count(votes, top, testLabels, from);

@@ -1,6 +1,6 @@
 package dev.npid4j.loss;
 
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.NoGrad;
 import dev.npid4j.torch.Ops;
@@ -138,8 +138,7 @@ public final class NceLossWithMemory implements AutoCloseable {
           throw new IllegalArgumentException("model output " + o + " must be " + targets.length + " x " + dim
               + " (embedding_dim), got " + Arrays.toString(Tensors.shape(out)));
         }
-        Tensor grad = torch.zeros(new long[] {out.size(0), out.size(1)}, Tensors.options(bank.dtype()).device(
-            new org.bytedeco.pytorch.DeviceOptional(device)));
+        Tensor grad = torch.zeros(new long[] {out.size(0), out.size(1)}, Tensors.options(bank.dtype(), device));
         if (y.length > 0) {
           boolean update = params.updateMemOnForward() || params.updateMemWithEmbIndex() == o;
           Tensor u = out.detach().to(bank.dtype()).index_select(0, keptIdx);

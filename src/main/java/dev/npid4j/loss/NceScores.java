@@ -1,13 +1,12 @@
 package dev.npid4j.loss;
 
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.loss.NceLossWithMemory.Scores;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.SampledProducts;
 import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
-import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -94,7 +93,7 @@ final class NceScores implements AutoCloseable {
 
   /** Options of a new tensor of the computation's type on the bank's device. */
   private TensorOptions computeOptions() {
-    return Tensors.options(bank.dtype()).device(new DeviceOptional(bank.tensor().device()));
+    return Tensors.options(bank.dtype(), bank.tensor().device());
   }
 
   /** Scores as rows of v M^T (a chunk of batch rows at a time, at most {@link #CHUNK_BYTES} of product), the sampled ones picked out. */
@@ -199,7 +198,7 @@ final class NceScores implements AutoCloseable {
       return out;
     }
     gatheredNarrow = Tensors.atLeast(gatheredNarrow, shape,
-        Tensors.options(bank.tensor().scalar_type()).device(new DeviceOptional(bank.tensor().device())));
+        Tensors.options(bank.tensor().scalar_type(), bank.tensor().device()));
     Tensor narrow = gatheredNarrow.narrow(0, 0, shape[0]);
     torch.index_select_out(narrow, bank.tensor(), 0, idx);
     return out.copy_(narrow);

@@ -1,6 +1,6 @@
 package dev.npid4j.loss;
 
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.torch.Ops;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;

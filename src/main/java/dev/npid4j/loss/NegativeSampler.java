@@ -1,6 +1,6 @@
 package dev.npid4j.loss;
 
-import org.bytedeco.javacpp.LongPointer;
+import dev.npid4j.torch.Tensors;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -13,7 +13,7 @@ public interface NegativeSampler {
   /** The same draw written into {@code out} (a contiguous int64 tensor of {@code count} elements). */
   default void drawInto(Tensor out, int count, long n) {
     long[] d = draw(count, n);
-    new LongPointer(out.data_ptr()).capacity(count).put(d, 0, count);
+    Tensors.copyInto(out, d, count);
   }
 
   /**

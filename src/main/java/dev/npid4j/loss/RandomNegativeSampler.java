@@ -1,7 +1,7 @@
 package dev.npid4j.loss;
 
+import dev.npid4j.torch.Tensors;
 import java.util.SplittableRandom;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -52,7 +52,7 @@ public final class RandomNegativeSampler implements NegativeSampler {
   public void drawInto(Tensor out, int count, long n) {
     ensureScratch(count);
     fill(random, scratch, 0, count, n);
-    new LongPointer(out.data_ptr()).capacity(count).put(scratch, 0, count);
+    Tensors.copyInto(out, scratch, count);
   }
 
   @Override
@@ -67,7 +67,7 @@ public final class RandomNegativeSampler implements NegativeSampler {
     for (int r = 0; r < rows; r++) {
       fill(perSample[r], scratch, r * perRow, perRow, n);
     }
-    new LongPointer(out.data_ptr()).capacity(count).put(scratch, 0, count);
+    Tensors.copyInto(out, scratch, count);
   }
 
   private void ensureScratch(int count) {

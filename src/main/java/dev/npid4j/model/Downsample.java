@@ -12,16 +12,20 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class Downsample extends Module {
   private final Conv2dImpl conv;
-  private final Module bn;
+  private final Norm bn;
   private final long stride;
 
   Downsample(ResNetSpec spec, long in, long out, long stride) {
     this.stride = stride;
     conv = register_module("0", Layers.conv2d(in, out, 1, 1, 0, 1, false));
-    bn = register_module("1", Layers.norm2d(spec.norm(), out, spec.groupNormGroups()));
+    bn = new Norm(register_module("1", Layers.norm2d(spec.norm(), out, spec.groupNormGroups())));
   }
 
   Tensor forward(Tensor x) {
-    return Layers.forwardNorm(bn, conv.forward(Layers.subsample(x, stride)));
+    return bn.forward(conv.forward(Layers.subsample(x, stride)));
+  }
+
+  Norm norm() {
+    return bn;
   }
 }

@@ -3,7 +3,6 @@ package dev.npid4j.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
-import org.bytedeco.pytorch.BatchNorm1dImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -20,6 +19,7 @@ public final class MlpHead extends Module {
   // Java-side modules must stay reachable: libtorch calls back into them (train/eval), and a
   // collected peer shows up as a NullPointerException from native code.
   private final Module clf;
+  private final List<Norm> norms = new ArrayList<>();
 
   public MlpHead(MlpHeadSpec spec) {
     this.spec = spec;
@@ -33,9 +33,10 @@ public final class MlpHead extends Module {
         break;
       }
       if (spec.useBn()) {
-        BatchNorm1dImpl bn = clf.register_module(Integer.toString(index++),
-            Layers.batchNorm1d(dims.get(i), spec.batchNormEps(), spec.batchNormMomentum()));
-        layers.add(x -> Layers.forwardNorm(bn, x));
+        Norm bn = new Norm(clf.register_module(Integer.toString(index++),
+            Layers.batchNorm1d(dims.get(i), spec.batchNormEps(), spec.batchNormMomentum())));
+        norms.add(bn);
+        layers.add(bn::forward);
       }
       if (spec.useRelu()) {
         index++;
@@ -46,6 +47,11 @@ public final class MlpHead extends Module {
         layers.add(x -> torch.dropout(x, 0.5, is_training()));
       }
     }
+  }
+
+  /** The head's BatchNorm layers (use_bn). */
+  public List<Norm> norms() {
+    return norms;
   }
 
   public MlpHeadSpec spec() {

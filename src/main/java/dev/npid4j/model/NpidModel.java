@@ -35,6 +35,13 @@ public final class NpidModel extends Module {
     }
   }
 
+  /** Every normalisation layer of the trunk and the heads, in forward order. */
+  public List<Norm> norms() {
+    List<Norm> out = new ArrayList<>(trunk.norms());
+    heads.forEach(h -> out.addAll(h.norms()));
+    return out;
+  }
+
   public Trunk trunk() {
     return trunk;
   }

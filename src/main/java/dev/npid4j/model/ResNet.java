@@ -1,12 +1,12 @@
 package dev.npid4j.model;
 
 
+import dev.npid4j.torch.NoGrad;
 import dev.npid4j.torch.Layers;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -20,7 +20,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class ResNet extends Trunk {
   private final ResNetSpec spec;
   private final Conv2dImpl conv1;
-  private final Module bn1;
+  private final Norm bn1;
   private final List<Stage> stages = new ArrayList<>();
 
   public ResNet(ResNetSpec spec) {
@@ -30,7 +30,7 @@ public final class ResNet extends Trunk {
     conv1 = register_module("conv1", imagenet
         ? Layers.conv2d(spec.inputChannels(), width, 7, 2, 3, 1, false)
         : Layers.conv2d(spec.inputChannels(), width, 3, 1, 1, 1, false));
-    bn1 = register_module("bn1", Layers.norm2d(spec.norm(), width, spec.groupNormGroups()));
+    bn1 = new Norm(register_module("bn1", Layers.norm2d(spec.norm(), width, spec.groupNormGroups())));
     int[] layers = ResNetSpec.LAYERS.get(spec.depth());
     long[] inplanes = {width};
     for (int i = 0; i < 4; i++) {
@@ -83,7 +83,7 @@ public final class ResNet extends Trunk {
       }
     }
     java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
-    Tensor cur = Layers.forwardNormRelu(bn1, conv1.forward(x));
+    Tensor cur = bn1.forwardRelu(conv1.forward(x));
     if (names.contains("conv1")) {
       out.put("conv1", cur);
     }
@@ -102,9 +102,18 @@ public final class ResNet extends Trunk {
     return out;
   }
 
-  static void zeroWeight(Module norm) {
-    try (NoGradGuard g = new NoGradGuard()) {
-      Layers.normWeight(norm).zero_();
+  @Override
+  public List<Norm> norms() {
+    List<Norm> out = new ArrayList<>(List.of(bn1));
+    for (Stage s : stages) {
+      s.blocks.forEach(b -> out.addAll(b.norms()));
+    }
+    return out;
+  }
+
+  static void zeroWeight(Norm norm) {
+    try (var g = NoGrad.open()) {
+      Layers.normWeight(norm.layer()).zero_();
     }
   }
 

@@ -17,6 +17,11 @@ public abstract class Trunk extends Module {
   /** VISSL's feature layer names, in forward order. */
   public abstract List<String> featureLayers();
 
+  /** The normalisation layers, in forward order (none for AlexNet). */
+  public List<Norm> norms() {
+    return List.of();
+  }
+
   /** Width of {@link #forward}'s output, or -1 when it depends on the image size. */
   public abstract int outputDim();
 }

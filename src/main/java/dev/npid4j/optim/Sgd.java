@@ -1,8 +1,8 @@
 package dev.npid4j.optim;
 
+import dev.npid4j.torch.NoGrad;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -76,7 +76,7 @@ public final class Sgd implements AutoCloseable {
   }
 
   public void step() {
-    try (NoGradGuard guard = new NoGradGuard()) {
+    try (var guard = NoGrad.open()) {
       Scalar minusLr = new Scalar(-lr);
       for (int i = 0; i < params.size(); i++) {
         Tensor p = params.get(i);

@@ -49,4 +49,35 @@ public final class Archives {
       }
     }
   }
+
+  /** Every tensor of a libtorch archive (an npid4j checkpoint) under its dotted path ("model.trunk.conv1.weight", "loss.memory", ...). */
+  public static java.util.Map<String, org.bytedeco.pytorch.Tensor> tensors(Path file) {
+    org.bytedeco.pytorch.InputArchive root = new org.bytedeco.pytorch.InputArchive();
+    root.load_from(file.toString());
+    java.util.Map<String, org.bytedeco.pytorch.Tensor> out = new java.util.TreeMap<>();
+    walk(root, "", out);
+    return out;
+  }
+
+  private static void walk(org.bytedeco.pytorch.InputArchive a, String prefix, java.util.Map<String, org.bytedeco.pytorch.Tensor> out) {
+    org.bytedeco.pytorch.StringVector keys = a.keys();
+    for (long i = 0; i < keys.size(); i++) {
+      String k = keys.get(i).getString();
+      org.bytedeco.pytorch.Tensor t = new org.bytedeco.pytorch.Tensor();
+      boolean isTensor;
+      try {
+        isTensor = a.try_read(k, t);
+      } catch (RuntimeException e) {
+        isTensor = false; // a nested archive
+      }
+      if (isTensor) {
+        out.put(prefix + k, t);
+      } else {
+        org.bytedeco.pytorch.InputArchive sub = new org.bytedeco.pytorch.InputArchive();
+        a.read(k, sub);
+        walk(sub, prefix + k + ".", out);
+      }
+    }
+  }
+
 }

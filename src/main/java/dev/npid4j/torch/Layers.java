@@ -1,6 +1,5 @@
 package dev.npid4j.torch;
 
-import java.util.function.BiFunction;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.BatchNorm1dImpl;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
@@ -21,7 +20,7 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Builders for libtorch layers. The JavaCPP option setters are pointer accessors where
  * {@code put(a, b)} means {@code put(index, value)}; keeping every option write here keeps
- * that trap in one place (bytedeco-notes pitfall 3).
+ * that trap in one place (docs/javacpp-notes.md, 3).
  */
 public final class Layers {
   private Layers() {}
@@ -55,33 +54,31 @@ public final class Layers {
 
   /**
    * The forward of a normalisation layer made here: BatchNorm2d, BatchNorm1d or GroupNorm (Java
-   * cannot call a libtorch Module's forward generically). A BatchNorm layer in training mode goes
-   * through the installed {@link #overrideBatchNorm override}, if any, else through
-   * {@link FusedBatchNorm} where that applies.
+   * cannot call a libtorch Module's forward generically), followed by an in-place ReLU when
+   * {@code relu}. A BatchNorm2d in training mode on the CPU runs both in one
+   * {@link FusedBatchNorm} pass where it applies.
    */
+  public static Tensor forwardNorm(Module norm, Tensor x, boolean relu) {
+    if (FusedBatchNorm.applies(norm, x)) {
+      return FusedBatchNorm.forward((BatchNorm2dImpl) norm, x, relu);
+    }
+    Tensor out = ownForward(norm, x);
+    return relu ? torch.relu_(out) : out;
+  }
+
+  /** {@link #forwardNorm(Module, Tensor, boolean)} without the ReLU. */
   public static Tensor forwardNorm(Module norm, Tensor x) {
     return forwardNorm(norm, x, false);
   }
 
-  /**
-   * {@link #forwardNorm} followed by an in-place ReLU. A BatchNorm2d in training mode on CPU runs
-   * both in one {@link FusedBatchNorm} pass where it applies.
-   */
+  /** {@link #forwardNorm(Module, Tensor, boolean)} with the ReLU. */
   public static Tensor forwardNormRelu(Module norm, Tensor x) {
     return forwardNorm(norm, x, true);
   }
 
-  private static Tensor forwardNorm(Module norm, Tensor x, boolean relu) {
-    BiFunction<Module, Tensor, Tensor> override = batchNormOverride;
-    Tensor out;
-    if (override != null && norm.is_training() && (norm instanceof BatchNorm2dImpl || norm instanceof BatchNorm1dImpl)) {
-      out = override.apply(norm, x);
-    } else if (FusedBatchNorm.applies(norm, x)) {
-      return FusedBatchNorm.forward((BatchNorm2dImpl) norm, x, relu);
-    } else {
-      out = ownForward(norm, x);
-    }
-    return relu ? torch.relu_(out) : out;
+  /** Whether {@code m} is a BatchNorm layer (1-d or 2-d). */
+  public static boolean isBatchNorm(Module m) {
+    return m instanceof BatchNorm2dImpl || m instanceof BatchNorm1dImpl;
   }
 
   private static Tensor ownForward(Module norm, Tensor x) {
@@ -92,38 +89,6 @@ public final class Layers {
       return bn.forward(x);
     }
     return ((GroupNormImpl) norm).forward(x);
-  }
-
-  private static volatile BiFunction<Module, Tensor, Tensor> batchNormOverride;
-
-  /**
-   * Replaces the training-mode forward of every BatchNorm layer by {@code forward} (layer, input)
-   * until the returned handle is closed: how SyncBatchNorm is switched on for a data-parallel run
-   * without changing the modules, so state-dict keys and checkpoints stay those of BatchNorm.
-   * One process trains one model, so the switch is process-wide.
-   */
-  public static Installed overrideBatchNorm(BiFunction<Module, Tensor, Tensor> forward) {
-    if (batchNormOverride != null) {
-      throw new IllegalStateException("a BatchNorm override is already installed");
-    }
-    batchNormOverride = forward;
-    return () -> batchNormOverride = null;
-  }
-
-  /**
-   * The layers' own forward until the returned handle is closed, which puts the installed
-   * override back: a pass that one rank makes alone (SyncBatchNorm would wait for the others).
-   */
-  public static Installed suspendBatchNormOverride() {
-    BiFunction<Module, Tensor, Tensor> installed = batchNormOverride;
-    batchNormOverride = null;
-    return () -> batchNormOverride = installed;
-  }
-
-  /** An installed override; closing it restores the layers' own forward. */
-  public interface Installed extends AutoCloseable {
-    @Override
-    void close();
   }
 
   /** The norm layer's scale (gamma). */
@@ -151,7 +116,7 @@ public final class Layers {
   /**
    * {@code x[:, :, ::step, ::step]}. A strided 1x1 convolution equals a stride-1 1x1 convolution
    * on this subsampled input; using it avoids oneDNN's SIGFPE in the strided 1x1 backward on
-   * these VMs (bytedeco-notes pitfall 2) with the same weights and the same maths. (The cause is
+   * these VMs (docs/javacpp-notes.md, 2) with the same weights and the same maths. (The cause is
    * oneDNN 3.7's brgemm blocking heuristic, not the VM: est_eff_1x1 divides by a block count that
    * is 0 on CPUs without AMX, for the input/output channel pairs it special-cases, 256/512/1024 to
    * 1024/512/2048, so channels-last 1x1 convolutions of those widths die the same way. The same
@@ -194,5 +159,10 @@ public final class Layers {
       indices = pooled.get1().contiguous();
     }
     return x.flatten(2, 3).gather(2, indices.flatten(2, 3)).view(indices.sizes());
+  }
+
+  /** A BatchNorm's momentum option: null for None (a cumulative average). */
+  public static Double momentum(org.bytedeco.pytorch.DoubleOptional momentum) {
+    return momentum.has_value() ? momentum.get() : null;
   }
 }

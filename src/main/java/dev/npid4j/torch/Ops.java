@@ -3,6 +3,7 @@ package dev.npid4j.torch;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /** Small tensor idioms used across packages, written once so the JavaCPP overloads stay here. */
 public final class Ops {
@@ -28,5 +29,24 @@ public final class Ops {
   /** Float32-rounds a value when the tensors it meets are float32, as a float32 buffer would. */
   public static double roundToFloatIf(boolean float32, double v) {
     return float32 ? (double) (float) v : v;
+  }
+
+  /** The k largest values of each row and their column indices (torch.topk along dim 1, sorted). */
+  public record TopK(Tensor values, Tensor indices) {}
+
+  public static TopK topk(Tensor x, long k) {
+    org.bytedeco.pytorch.T_TensorTensor_T t = x.topk(k, 1, true, true);
+    return new TopK(t.get0(), t.get1());
+  }
+
+  /** The mean over rows, keeping the dimension (1 x C). */
+  public static Tensor columnMean(Tensor x) {
+    return x.mean(new long[] {0}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+  }
+
+  /** nn.AvgPool2d(kernel, stride, padding) with PyTorch's defaults (ceil_mode off, padding counted). */
+  public static Tensor avgPool2d(Tensor x, int[] kernel, int stride, int padding) {
+    return torch.avg_pool2d(x, new long[] {kernel[0], kernel[1]}, new long[] {stride, stride}, new long[] {padding, padding}, false,
+        true, new org.bytedeco.pytorch.LongOptional());
   }
 }

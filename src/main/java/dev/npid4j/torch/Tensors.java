@@ -98,7 +98,7 @@ public final class Tensors {
     return new Scalar(v);
   }
 
-  /** Enums returned from native code are fresh instances: compare by value (bytedeco pitfall). */
+  /** Enums returned from native code are fresh instances: compare by value (docs/javacpp-notes.md, 3). */
   public static boolean isType(Tensor t, ScalarType type) {
     return t.scalar_type().value == type.value;
   }
@@ -139,6 +139,47 @@ public final class Tensors {
   /** Back-propagates {@code grad} from {@code output} through its graph (freed afterwards), accumulating into the leaves' gradients. */
   public static void backward(Tensor output, Tensor grad) {
     output.backward(grad, new org.bytedeco.pytorch.BoolOptional(), false, new org.bytedeco.pytorch.TensorArrayRefOptional());
+  }
+
+  /** Options of a new tensor of {@code type} on {@code device}. */
+  public static TensorOptions options(ScalarType type, org.bytedeco.pytorch.Device device) {
+    return options(type).device(new org.bytedeco.pytorch.DeviceOptional(device));
+  }
+
+  /** Writes {@code values[0..count)} into the first {@code count} elements of a contiguous int64 CPU tensor. */
+  public static void copyInto(Tensor out, long[] values, int count) {
+    new LongPointer(out.data_ptr()).capacity(count).put(values, 0, count);
+  }
+
+  /** Reads {@code into.length} bytes of a contiguous CPU tensor starting {@code byteOffset} bytes into its data. */
+  public static void readBytes(Tensor contiguous, long byteOffset, byte[] into, int length) {
+    new org.bytedeco.javacpp.BytePointer(contiguous.data_ptr()).capacity(contiguous.nbytes()).position(byteOffset).get(into, 0, length);
+  }
+
+  /** A 1-d tensor of {@code type} over a copy of raw little-endian {@code bytes} (a torch.save storage). */
+  public static Tensor fromRawBytes(byte[] bytes, ScalarType type, long elements) {
+    try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(bytes)) {
+      return torch.from_blob(p, new long[] {elements}, options(type)).clone();
+    }
+  }
+
+  /** A copy of the view of {@code storage} with the given sizes, strides and offset (torch's as_strided). */
+  public static Tensor stridedCopy(Tensor storage, long[] size, long[] stride, long offset) {
+    return storage.as_strided(size, stride, new org.bytedeco.pytorch.LongOptional(offset)).clone();
+  }
+
+  /** A random permutation of 0..n-1 from a generator seeded with {@code seed} (torch.randperm). */
+  public static long[] randperm(long n, long seed) {
+    try (var s = Scopes.open()) {
+      org.bytedeco.pytorch.Generator g = torch.make_generator_cpu(seed);
+      return toLongs(torch.randperm(n, new org.bytedeco.pytorch.GeneratorOptional(g), options(ScalarType.Long)));
+    }
+  }
+
+  /** The gradient of {@code outputs} with respect to {@code inputs} only, given the upstream gradients (torch.autograd.backward with inputs). */
+  public static void backwardTo(Tensor output, Tensor upstream, Tensor input) {
+    torch.backward(new org.bytedeco.pytorch.TensorVector(output), new org.bytedeco.pytorch.TensorVector(upstream),
+        new org.bytedeco.pytorch.BoolOptional(false), false, new org.bytedeco.pytorch.TensorVector(input));
   }
 
   public static long[] shape(Tensor t) {

@@ -13,15 +13,25 @@ public final class Torch {
 
   /**
    * Environment the native libraries read once, when they load, so a JVM cannot set it for itself:
-   * bin/npid4j, the test JVM and the local launcher's ranks get it. libgomp and OpenBLAS both keep
-   * idle threads spinning after each parallel call (OpenBLAS for about 2^28 cycles), and on a small
-   * machine a spinning thread takes the core that libtorch's other OpenMP thread needs: with
-   * OpenBLAS's default the quickstart's backward took 265-309 ms a step instead of 138-143. A
-   * short libgomp spin (GOMP_SPINCOUNT, which overrides the passive policy's 0) saves a futex
-   * wake-up per parallel region: 12-15% on the float32 quickstart step, 10% on the NCE step.
+   * src/main/resources/npid4j/native-env.properties, the one list bin/npid4j, the test JVM and the
+   * launcher's ranks all get (why each value: docs/performance.md).
    */
-  public static final Map<String, String> NATIVE_ENV = Map.of("OMP_WAIT_POLICY", "PASSIVE", "OPENBLAS_THREAD_TIMEOUT", "4",
-      "GOMP_SPINCOUNT", "20000");
+  public static final Map<String, String> NATIVE_ENV = readNativeEnv();
+
+  private static Map<String, String> readNativeEnv() {
+    java.util.Properties p = new java.util.Properties();
+    try (var in = Torch.class.getResourceAsStream("/npid4j/native-env.properties")) {
+      if (in == null) {
+        throw new IllegalStateException("npid4j/native-env.properties is missing from the class path");
+      }
+      p.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> env = new java.util.TreeMap<>();
+    p.forEach((k, v) -> env.put((String) k, (String) v));
+    return java.util.Collections.unmodifiableMap(env);
+  }
 
   private static volatile boolean loaded;
 
@@ -30,7 +40,7 @@ public final class Torch {
   /**
    * Extracts every native library before the first load. Without this, a fresh JavaCPP cache
    * loads the libtorch.so stub before libtorch_cpu.so is extracted and ld.so can pick up a
-   * system libtorch (Debian's python3-torch), which crashes the JVM (bytedeco-notes pitfall 1).
+   * system libtorch (Debian's python3-torch), which crashes the JVM (docs/javacpp-notes.md, 1).
    */
   public static synchronized void load() {
     if (loaded) {
@@ -44,7 +54,8 @@ public final class Torch {
     Loader.load(torch.class);
     loaded = true;
     NATIVE_ENV.forEach((name, value) -> {
-      if (System.getenv(name) == null) {
+      // the thread settings cost 2x where missing; the malloc ones are worth less, and a library user may have reasons
+      if (System.getenv(name) == null && !name.startsWith("MALLOC_")) {
         System.err.printf("npid4j: note: %s is not set; %s=%s (as bin/npid4j sets it) is how idle native threads"
             + " should wait on the cores libtorch computes on (see Torch.NATIVE_ENV)%n", name, name, value);
       }
@@ -66,5 +77,15 @@ public final class Torch {
   public static void manualSeed(long seed) {
     load();
     torch.manual_seed(seed);
+  }
+
+  /** A duration as the c10d options take it (std::chrono::milliseconds). */
+  public static org.bytedeco.javacpp.chrono.Milliseconds milliseconds(java.time.Duration d) {
+    return new org.bytedeco.javacpp.chrono.Milliseconds(d.toMillis());
+  }
+
+  /** A size_t value as the c10d options take it. */
+  public static org.bytedeco.javacpp.SizeTPointer sizeT(long value) {
+    return new org.bytedeco.javacpp.SizeTPointer(1).put(value);
   }
 }

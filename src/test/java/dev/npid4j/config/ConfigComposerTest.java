@@ -181,14 +181,14 @@ class ConfigComposerTest {
   @Test
   void nativeBf16OnlyKeepsAutocastOffWhereTheCpuWouldEmulateBfloat16() {
     String amp = "config.MODEL.AMP_PARAMS.USE_AMP=true";
-    RunConfig.ModelConfig gated = run("config=quickstart/npid_fashion_mnist", amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=true").model();
+    ModelConfig gated = run("config=quickstart/npid_fashion_mnist", amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=true").model();
     assertThat(gated.bf16Autocast()).isEqualTo(CpuFeatures.nativeBf16());
     assertThat(gated.ampOffWithoutNativeBf16()).isEqualTo(!CpuFeatures.nativeBf16());
     // without the key USE_AMP is obeyed on any CPU (VISSL's meaning)
-    RunConfig.ModelConfig plain = run("config=quickstart/npid_fashion_mnist", amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=false").model();
+    ModelConfig plain = run("config=quickstart/npid_fashion_mnist", amp, "config.MODEL.AMP_PARAMS.NATIVE_BF16_ONLY=false").model();
     assertThat(plain.bf16Autocast()).isTrue();
     assertThat(plain.ampOffWithoutNativeBf16()).isFalse();
-    RunConfig.ModelConfig off = run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=false").model();
+    ModelConfig off = run("config=quickstart/npid_fashion_mnist", "config.MODEL.AMP_PARAMS.USE_AMP=false").model();
     assertThat(off.bf16Autocast()).isFalse();
     assertThat(off.ampOffWithoutNativeBf16()).isFalse();
   }

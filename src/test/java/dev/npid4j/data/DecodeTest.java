@@ -2,7 +2,7 @@ package dev.npid4j.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.npid4j.interop.Npy;
+import dev.npid4j.formats.Npy;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,5 +1,6 @@
 package dev.npid4j.data;
 
+import dev.npid4j.formats.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -70,7 +71,7 @@ class ImageFilesTest {
     write(root.resolve("a.png"), 0x0000ff, 3, 3, "png");
     write(root.resolve("b.png"), 0xffffff, 3, 3, "png");
     writeUnicodeNpy(root.resolve("images.npy"), root.resolve("a.png").toString(), "b.png");
-    dev.npid4j.interop.Npy.writeLongs(root.resolve("labels.npy"), new long[] {1, 0}, 2);
+    dev.npid4j.formats.Npy.writeLongs(root.resolve("labels.npy"), new long[] {1, 0}, 2);
     ImageFiles ds = FileLists.open(root.resolve("images.npy"), root.resolve("labels.npy"), 8, "K");
     assertThat(ds.size()).isEqualTo(2);
     assertThat(new int[] {ds.label(0), ds.label(1)}).containsExactly(1, 0);
@@ -78,7 +79,7 @@ class ImageFilesTest {
     assertThat(ds.image(1).get(1, 0, 0)).isEqualTo(255f);
     ImageFiles unlabelled = FileLists.open(root.resolve("images.npy"), null, 8, "K");
     assertThat(unlabelled.numClasses()).isZero();
-    dev.npid4j.interop.Npy.writeLongs(root.resolve("three.npy"), new long[] {1, 0, 1}, 3);
+    dev.npid4j.formats.Npy.writeLongs(root.resolve("three.npy"), new long[] {1, 0, 1}, 3);
     assertThatThrownBy(() -> FileLists.open(root.resolve("images.npy"), root.resolve("three.npy"), 8, "K"))
         .isInstanceOf(UserError.class).hasMessageContaining("has 3 labels for 2 images");
   }

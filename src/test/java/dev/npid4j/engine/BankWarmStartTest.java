@@ -6,7 +6,7 @@ import dev.npid4j.data.Batch;
 import dev.npid4j.data.BatchLoader;
 import dev.npid4j.data.SyntheticDataset;
 import dev.npid4j.data.transform.Transforms;
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.loss.MemoryBankParams;
 import dev.npid4j.loss.NceLossParams;
 import dev.npid4j.loss.NceLossWithMemory;

@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.npid4j.config.RunConfig;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * libtorch memory is freed by scope, not by the GC: 2000+ real training steps (synthetic data,
  * tiny ResNet) must leave the resident set flat after warm-up.
  */
+@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
 class NativeMemoryTest {
   @Test
   void residentMemoryStaysFlatOver2000Steps(@TempDir Path dir) {

@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checkpoints, exact resume and faults, on small synthetic runs (8 steps per epoch). */
+@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
 class ResumeTest {
   private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
@@ -56,17 +58,52 @@ class ResumeTest {
   }
 
   static TrainSummary train(List<String> args, long stopAtStep) {
-    return new Trainer(RunConfig.fromArgs(args), QUIET).addListener(TrainingListener.onEachStep(s -> {
+    return train(args, stopAtStep, new LossSum());
+  }
+
+  static TrainSummary train(List<String> args, long stopAtStep, LossSum sum) {
+    return new Trainer(RunConfig.fromArgs(args), QUIET).addListener(sum).addListener(TrainingListener.onEachStep(s -> {
       if (s.globalStep() == stopAtStep) {
         StopSignal.request("SIGTERM");
       }
     })).run();
   }
 
+  /** A listener with its own state: the sum of every step's loss, kept across resumes through the checkpoints. */
+  static final class LossSum implements TrainingListener {
+    double sum;
+    long steps;
+
+    @Override
+    public void onStep(Step step) {
+      sum += step.loss();
+      steps++;
+    }
+
+    @Override
+    public String stateKey() {
+      return "test_loss_sum";
+    }
+
+    @Override
+    public Object saveState() {
+      return java.util.Map.of("sum", sum, "steps", steps);
+    }
+
+    @Override
+    public void restoreState(JsonNode state) {
+      if (state != null) {
+        sum = state.get("sum").asDouble();
+        steps = state.get("steps").asLong();
+      }
+    }
+  }
+
   @Test
   void interruptedRunsEndBitwiseIdenticalToAnUninterruptedOne(@TempDir Path dir) throws IOException {
     Path ref = dir.resolve("ref");
-    TrainSummary r = train(config(ref), -1);
+    LossSum refSum = new LossSum();
+    TrainSummary r = train(config(ref), -1, refSum);
     assertThat(r.steps()).isEqualTo(24);
     assertThat(ref.resolve("model_iteration3.torch")).exists();
     assertThat(ref.resolve("model_phase0.torch")).exists();
@@ -80,9 +117,13 @@ class ResumeTest {
     assertThat(second.stoppedBySignal()).isTrue();
     assertThat(Files.readSymbolicLink(run.resolve("checkpoint.torch")).toString()).isEqualTo("model_phase1.torch");
     StopSignal.reset();
-    TrainSummary third = train(config(run), -1);
+    LossSum resumedSum = new LossSum();
+    TrainSummary third = train(config(run), -1, resumedSum);
     assertThat(third.stoppedBySignal()).isFalse();
     assertThat(third.steps()).isEqualTo(24);
+    // a listener's own state came back from the checkpoint: it has seen all 24 steps, with their losses
+    assertThat(resumedSum.steps).isEqualTo(24);
+    assertThat(resumedSum.sum).isEqualTo(refSum.sum);
 
     assertThat(CheckpointCompare.differences(ref.resolve("model_final_checkpoint_phase2.torch"),
         run.resolve("model_final_checkpoint_phase2.torch"))).isEmpty();

@@ -1,5 +1,7 @@
 package dev.npid4j.engine;
 
+import org.junit.jupiter.api.Tag;
+import dev.npid4j.formats.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A short real NPID run on Fashion-MNIST through the CLI: the files a user gets, and a kNN score
  * that must beat a floor far above chance (10%).
  */
+@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
 class TrainEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -106,9 +109,9 @@ class TrainEndToEndTest {
         "config.MODEL.FEATURE_EVAL_SETTINGS.EXTRACT_TRUNK_FEATURES_ONLY=true",
         "config.MODEL.FEATURE_EVAL_SETTINGS.LINEAR_EVAL_FEAT_POOL_OPS_MAP=[[res4,[AvgPool2d,[[3,3],2,0]]],[res5avg,[Identity,[]]]]")));
     assertThat(ex.code()).as("stderr: %s", ex.err()).isZero();
-    var res4 = dev.npid4j.interop.Npy.read(run.resolve("eval/rank0_chunk0_test_res4_features.npy"));
+    var res4 = dev.npid4j.formats.Npy.read(run.resolve("eval/rank0_chunk0_test_res4_features.npy"));
     assertThat(res4.shape()).containsExactly(1000, 64 * 3 * 3);
-    var targets = dev.npid4j.interop.Npy.read(run.resolve("eval/rank0_chunk0_test_res5avg_targets.npy"));
+    var targets = dev.npid4j.formats.Npy.read(run.resolve("eval/rank0_chunk0_test_res5avg_targets.npy"));
     assertThat(java.util.Arrays.stream(targets.longs()).boxed().toList()).hasSize(1000).allMatch(t -> t >= 0 && t < 10);
 
     Path lin = dir.resolve("linear");

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
 import java.io.IOException;

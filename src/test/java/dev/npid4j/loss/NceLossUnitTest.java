@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
-import dev.npid4j.dist.Communicator;
+import dev.npid4j.distributed.Communicator;
 import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;

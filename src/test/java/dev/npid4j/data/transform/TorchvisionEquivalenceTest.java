@@ -3,7 +3,7 @@ package dev.npid4j.data.transform;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.npid4j.data.Image;
-import dev.npid4j.interop.Npy;
+import dev.npid4j.formats.Npy;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;

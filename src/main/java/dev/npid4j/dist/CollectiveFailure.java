@@ -1,8 +1,0 @@
-package dev.npid4j.dist;
-
-/** A collective or the rendezvous failed: another rank died, stopped answering, or cannot be reached. */
-public final class CollectiveFailure extends RuntimeException {
-  public CollectiveFailure(String message, Throwable cause) {
-    super(message, cause);
-  }
-}

@@ -1,0 +1,39 @@
+package dev.npid4j.formats;
+
+import java.util.List;
+import java.util.Map;
+
+/** Python values that have no natural Java type, as the pickle reader and writer see them. */
+public final class Py {
+  private Py() {}
+
+  public record Tuple(List<?> items) {
+    public Object get(int i) {
+      return items.get(i);
+    }
+
+    public int size() {
+      return items.size();
+    }
+  }
+
+  /** {@code module.name}, e.g. {@code torch._utils._rebuild_tensor_v2}. */
+  public record Global(String module, String name) {
+    @Override
+    public String toString() {
+      return module + "." + name;
+    }
+  }
+
+  /** {@code callable(*args)}; for the reader, an object of a class it does not model, with its BUILD state. */
+  public record Reduce(Object callable, Tuple args) {}
+
+  /** A persistent id (torch.save: a storage reference). */
+  public record Persistent(Tuple id) {}
+
+  /** A dict written as collections.OrderedDict (what state_dict() returns). */
+  public record OrderedDict(Map<String, ?> items) {}
+
+  /** An object the reader does not model (class, constructor arguments, state). */
+  public record Opaque(Global type, Object args, Object state) {}
+}
