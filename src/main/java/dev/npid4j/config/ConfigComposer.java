@@ -104,7 +104,7 @@ public final class ConfigComposer {
   }
 
   public static ConfigTree defaults() {
-    return new ConfigTree(ConfigTree.normaliseMap(parseYaml(resourceText(RESOURCE_ROOT + "defaults.yaml"), "defaults.yaml")));
+    return new ConfigTree(YamlValues.normaliseMap(parseYaml(resourceText(RESOURCE_ROOT + "defaults.yaml"), "defaults.yaml")));
   }
 
   /** Bundled experiment names (without .yaml), as listed in the resource index. */
@@ -164,7 +164,7 @@ public final class ConfigComposer {
     if (!(doc instanceof Map<?, ?> m)) {
       throw new ConfigError(source + " must hold a YAML map at the top level");
     }
-    return ConfigTree.normaliseMap(m);
+    return YamlValues.normaliseMap(m);
   }
 
   private static String resourceText(String path) {

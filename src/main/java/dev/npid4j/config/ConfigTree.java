@@ -126,20 +126,20 @@ public final class ConfigTree {
           throw new ConfigError(source + ": '" + at + "' is a value, not a group, so '" + path + "' cannot be set");
         }
       }
-      node = asMap(child);
+      node = YamlValues.asMap(child);
     }
     String leaf = parts[parts.length - 1];
     if (!node.containsKey(leaf)) {
       if (!add) {
         throw unknownKey(path, path, source);
       }
-      node.put(leaf, normalise(value));
+      node.put(leaf, YamlValues.normalise(value));
       return;
     }
     Object current = node.get(leaf);
-    Object incoming = normalise(value);
+    Object incoming = YamlValues.normalise(value);
     if (current instanceof Map && incoming instanceof Map) {
-      mergeInto(asMap(current), asMap(incoming), path, source); // a map value overrides key by key, like a file
+      mergeInto(YamlValues.asMap(current), YamlValues.asMap(incoming), path, source); // a map value overrides key by key, like a file
       return;
     }
     node.put(leaf, checked(path, current, incoming, source));
@@ -147,7 +147,7 @@ public final class ConfigTree {
 
   /** Deep-merges {@code overlay} (a file's top-level map) into this tree in struct mode. */
   public void merge(Map<String, Object> overlay, String source) {
-    mergeInto(root, normaliseMap(overlay), "", source);
+    mergeInto(root, YamlValues.normaliseMap(overlay), "", source);
   }
 
   private void mergeInto(Map<String, Object> base, Map<String, Object> overlay, String prefix, String source) {
@@ -163,7 +163,7 @@ public final class ConfigTree {
       Object current = base.get(e.getKey());
       Object incoming = e.getValue();
       if (current instanceof Map && incoming instanceof Map) {
-        mergeInto(asMap(current), asMap(incoming), path, source);
+        mergeInto(YamlValues.asMap(current), YamlValues.asMap(incoming), path, source);
       } else {
         base.put(e.getKey(), checked(path, current, incoming, source));
       }
@@ -223,7 +223,7 @@ public final class ConfigTree {
     Object parentNode = parent.isEmpty() ? root : lookup(parent);
     String suggestion = null;
     if (parentNode instanceof Map<?, ?> m) {
-      String sibling = Keys.closest(leaf, asMap(m).keySet());
+      String sibling = Keys.closest(leaf, YamlValues.asMap(m).keySet());
       if (sibling != null) {
         suggestion = (parent.isEmpty() ? "" : parent + ".") + sibling + fullPath.substring(brokenAt.length());
       }
@@ -251,7 +251,7 @@ public final class ConfigTree {
       String p = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
       out.add(p);
       if (e.getValue() instanceof Map<?, ?> m) {
-        collectPaths(asMap(m), p, out);
+        collectPaths(YamlValues.asMap(m), p, out);
       }
     }
   }
@@ -285,41 +285,9 @@ public final class ConfigTree {
   }
 
   @SuppressWarnings("unchecked")
-  static Map<String, Object> asMap(Object o) {
-    return (Map<String, Object>) o;
-  }
-
-  static Map<String, Object> normaliseMap(Map<?, ?> m) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : m.entrySet()) {
-      out.put(String.valueOf(e.getKey()), normalise(e.getValue()));
-    }
-    return out;
-  }
-
-  static Object normalise(Object v) {
-    if (v instanceof Map<?, ?> m) {
-      return normaliseMap(m);
-    }
-    if (v instanceof List<?> l) {
-      List<Object> out = new ArrayList<>(l.size());
-      for (Object o : l) {
-        out.add(normalise(o));
-      }
-      return out;
-    }
-    if (v instanceof Integer || v instanceof Short || v instanceof Byte || v instanceof java.math.BigInteger) {
-      return ((Number) v).longValue();
-    }
-    if (v instanceof Float f) {
-      return f.doubleValue();
-    }
-    return v;
-  }
-
   /** A deep copy, so a composed tree can be changed without touching the source. */
   public ConfigTree copy() {
-    ConfigTree c = new ConfigTree(deepCopy(root));
+    ConfigTree c = new ConfigTree(YamlValues.deepCopy(root));
     c.spellings.addAll(spellings);
     c.experimentBatch = experimentBatch;
     return c;
@@ -343,25 +311,5 @@ public final class ConfigTree {
   /** The other spellings this config was given in, as "given -> read as". */
   public List<String> spellings() {
     return List.copyOf(spellings);
-  }
-
-  private static Map<String, Object> deepCopy(Map<String, Object> m) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : m.entrySet()) {
-      out.put(e.getKey(), deepCopyValue(e.getValue()));
-    }
-    return out;
-  }
-
-  private static Object deepCopyValue(Object v) {
-    if (v instanceof Map<?, ?> m) {
-      return deepCopy(asMap(m));
-    }
-    if (v instanceof List<?> l) {
-      List<Object> out = new ArrayList<>();
-      l.forEach(o -> out.add(deepCopyValue(o)));
-      return out;
-    }
-    return v;
   }
 }

@@ -94,7 +94,7 @@ public record ModelConfig(TrunkType trunkType, ResNetSpec trunk, List<MlpHeadSpe
       if (!name.equals("mlp")) {
         throw new ConfigError(at + ": head '" + name + "' is not available; npid4j builds 'mlp' heads");
       }
-      Map<String, Object> p = entry.size() > 1 && entry.get(1) instanceof Map<?, ?> mp ? ConfigTree.asMap(mp) : Map.of();
+      Map<String, Object> p = entry.size() > 1 && entry.get(1) instanceof Map<?, ?> mp ? YamlValues.asMap(mp) : Map.of();
       for (String k : p.keySet()) {
         if (!MLP_KEYS.contains(k)) {
           String hint = Keys.closest(k, MLP_KEYS);

@@ -1,6 +1,5 @@
 package dev.npid4j.distributed;
 
-import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
 import dev.npid4j.torch.Torch;
 import java.time.Duration;
@@ -45,9 +44,7 @@ public final class GlooCommunicator implements Communicator {
   private final int worldSize;
   private final Duration timeout;
 
-  private final String storeHost;
-  private final Thread heartbeat;
-  private volatile boolean closed;
+  private final Heartbeat heartbeat;
 
   private GlooCommunicator(Store store, ProcessGroupGloo group, Backend cudaGroup, Rendezvous r) {
     this.store = store;
@@ -57,31 +54,8 @@ public final class GlooCommunicator implements Communicator {
     this.localRank = r.localRank();
     this.worldSize = r.worldSize();
     this.timeout = r.timeout();
-    this.storeHost = r.initMethod().equals("tcp") ? "Rank 0, which serves the rendezvous store at " + r.where() + ", is gone"
-        : "The rendezvous file " + r.file() + " cannot be read";
-    this.heartbeat = new Thread(this::beat, "npid4j-heartbeat");
-    heartbeat.setDaemon(true);
-    heartbeat.start();
-  }
-
-  private static final String HEARTBEAT = "npid4j/heartbeat/";
-  private static final long BEAT_MILLIS = 1000;
-
-  /**
-   * Every rank bumps a counter in the store once a second, so that after a failed collective
-   * the survivors can tell which ranks went silent (a killed or frozen process stops counting).
-   */
-  private void beat() {
-    while (!closed) {
-      try {
-        store.add(HEARTBEAT + rank, 1);
-        Thread.sleep(BEAT_MILLIS);
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        return; // the store is gone; the next collective reports it
-      }
-    }
+    this.heartbeat = new Heartbeat(store, rank, worldSize, r.initMethod().equals("tcp")
+        ? "Rank 0, which serves the rendezvous store at " + r.where() + ", is gone" : "The rendezvous file " + r.file() + " cannot be read");
   }
 
   /** Joins the job; returns once every rank has joined, or fails after the rendezvous timeout. */
@@ -273,36 +247,7 @@ public final class GlooCommunicator implements Communicator {
 
   @Override
   public String diagnoseLostRanks(Duration wait) {
-    try (var s = Scopes.open()) {
-      store.setTimeout(Torch.milliseconds(java.time.Duration.ofSeconds(5)));
-      long[] before = beats();
-      Thread.sleep(Math.max(3 * BEAT_MILLIS, wait.toMillis()));
-      long[] after = beats();
-      List<Integer> silent = new ArrayList<>();
-      for (int r = 0; r < worldSize; r++) {
-        if (r != rank && after[r] == before[r]) {
-          silent.add(r);
-        }
-      }
-      if (silent.isEmpty()) {
-        return "Every rank is still alive (a rank may be stuck, or the network between nodes failed)";
-      }
-      return (silent.size() == 1 ? "Rank " + silent.get(0) + " has" : "Ranks " + silent + " have") + " stopped answering (no heartbeat for "
-          + Math.max(3 * BEAT_MILLIS, wait.toMillis()) / 1000 + " s)";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
-    } catch (RuntimeException e) {
-      return storeHost;
-    }
-  }
-
-  private long[] beats() {
-    long[] out = new long[worldSize];
-    for (int r = 0; r < worldSize; r++) {
-      out[r] = store.add(HEARTBEAT + r, 0);
-    }
-    return out;
+    return heartbeat.silentRanks(wait);
   }
 
   private <T> T run(String what, Supplier<T> op) {
@@ -343,13 +288,7 @@ public final class GlooCommunicator implements Communicator {
    */
   @Override
   public void close() {
-    closed = true;
-    heartbeat.interrupt();
-    try {
-      heartbeat.join(5000); // it may be inside a store call: the store must outlive it
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    heartbeat.close(); // it may be inside a store call: the store must outlive it
     try {
       barrier(Duration.ofMillis(GOODBYE_MILLIS));
     } catch (RuntimeException e) {
