@@ -6,12 +6,16 @@ import java.util.List;
 
 /** Reads LOSS.nce_loss_with_memory into the loss's parameters (the bank's are {@link BankConfig}). */
 final class LossSection {
+  /** The loss VISSL's linear benchmark configs name: the linear heads' cross-entropy (npid4j linear). */
+  static final String LINEAR = "cross_entropy_multiple_output_single_target";
+
   private LossSection() {}
 
   static NceLossParams read(ConfigTree t) {
-    String name = t.getString("config." + "LOSS.name");
-    if (!"nce_loss_with_memory".equals(name)) {
-      throw new ConfigError("config." + "LOSS.name: loss '" + name + "' is not available; npid4j trains with nce_loss_with_memory");
+    String name = t.getString("config.LOSS.name");
+    if (!"nce_loss_with_memory".equals(name) && !LINEAR.equals(name)) {
+      throw new ConfigError("config.LOSS.name: loss '" + name + "' is not available; npid4j trains with nce_loss_with_memory"
+          + " (and " + LINEAR + " is the linear benchmark's)");
     }
     String l = "config." + "LOSS.nce_loss_with_memory.";
     String type = t.getString(l + "loss_type");

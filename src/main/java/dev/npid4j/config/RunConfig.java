@@ -73,6 +73,10 @@ public final class RunConfig {
    * configs): the bank's rows are as wide as the model's embeddings. Returns this config.
    */
   public RunConfig checkedForTraining() {
+    if (LossSection.LINEAR.equals(tree.getString(C + "LOSS.name"))) {
+      throw new ConfigError(C + "LOSS.name is " + LossSection.LINEAR + ", the linear benchmark's loss: train NPID with"
+          + " nce_loss_with_memory, or run this config with npid4j linear");
+    }
     if (bank.embeddingDim() != model.embeddingDim()) {
       throw new ConfigError(NCE + "memory_params.embedding_dim is " + bank.embeddingDim() + " but the model outputs "
           + model.embeddingDim() + "-d embeddings (the last dim of MODEL.HEAD.PARAMS)");

@@ -23,8 +23,9 @@ import javax.imageio.stream.ImageInputStream;
  * <ul>
  *   <li>grayscale (with or without alpha): the gray value in all three channels. Java's getRGB
  *       would treat the gray as linear light and brighten it (128 becomes 186);
- *   <li>16-bit samples: scaled to 8 bits (x / 257, rounded). Pillow clips its 32-bit "I" image at
- *       255 instead, which whitens a 16-bit PNG; npid4j keeps the picture;
+ *   <li>16-bit samples as Pillow reads them: a 16-bit gray image opens as 32-bit "I" and
+ *       convert("RGB") clips it at 255 (most of a 16-bit PNG turns white, as VISSL sees it); 16-bit
+ *       RGB and gray+alpha keep the high byte;
  *   <li>CMYK JPEG: Pillow's plain conversion R = 255 - C - K (no colour management);
  *   <li>alpha is dropped, not composited (convert("RGB")); palettes are looked up;
  *   <li>a truncated file is unreadable (Pillow raises), not half an image.
@@ -105,8 +106,9 @@ final class ImageDecoder {
     boolean sixteen = raster.getTransferType() == DataBuffer.TYPE_USHORT;
     if (!indexed && colorSpace == ColorSpace.TYPE_GRAY) {
       int[] g = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+      boolean alpha = raster.getNumBands() > 1;
       for (int i = 0; i < plane; i++) {
-        float v = sixteen ? Math.round(g[i] / 257.0f) : g[i];
+        float v = !sixteen ? g[i] : alpha ? g[i] >> 8 : Math.min(g[i], 255);
         out[i] = v;
         out[plane + i] = v;
         out[2 * plane + i] = v;
@@ -129,7 +131,7 @@ final class ImageDecoder {
       for (int b = 0; b < 3; b++) {
         int[] s = raster.getSamples(0, 0, w, h, b, (int[]) null);
         for (int i = 0; i < plane; i++) {
-          out[b * plane + i] = Math.round(s[i] / 257.0f);
+          out[b * plane + i] = s[i] >> 8;
         }
       }
       return new Image(3, h, w, out, false);

@@ -32,9 +32,11 @@ class VisslBenchmarkConfigsTest {
     VisslDataToolsTest.imageFolder(dir.resolve("data/val"), 1);
     Path pretrain = dir.resolve("pretrain");
     var t = CliTestAccess.cli("train", "config=pretrain/npid/npid_8gpu_resnet", "config.CHECKPOINT.DIR=" + pretrain,
-        "config.MACHINE.DEVICE=cpu", "config.DISTRIBUTED.NUM_PROC_PER_NODE=1", "config.DATA.TRAIN.DATA_SOURCES=[synthetic]",
-        "config.DATA.TRAIN.DATA_LIMIT=4", "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=4",
+        "config.MACHINE.DEVICE=cpu", "config.DISTRIBUTED.NUM_PROC_PER_NODE=1",
+        // on the benchmark's train images: NPID's kNN protocol takes the memory bank as their features
+        "config.DATA.TRAIN.DATA_PATHS=[" + dir.resolve("data/train") + "]", "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=6",
         "config.DATA.TRAIN.TRANSFORMS=[{name:RandomResizedCrop,size:32},{name:ToTensor}]", "config.OPTIMIZER.num_epochs=1",
+        "config.OPTIMIZER.param_schedulers.lr.name=constant", "config.OPTIMIZER.param_schedulers.lr.value=0.01",
         "config.LOSS.nce_loss_with_memory.negative_sampling_params.num_negatives=2");
     assertThat(t.code()).as(t.err()).isZero();
     String weights = "config.MODEL.WEIGHTS_INIT.PARAMS_FILE=" + pretrain.resolve("checkpoint.torch");

@@ -5,8 +5,9 @@ import dev.npid4j.data.ImageBuffers;
 
 /**
  * Pillow's separable resampling with the bilinear (triangle) filter, antialiased when shrinking:
- * the support widens with the scale, as {@code Image.resize(size, BILINEAR)} does. For 8-bit
- * images Pillow rounds to uint8 after each pass; we round the same way so results match PIL.
+ * the support widens with the scale, as {@code Image.resize(size, BILINEAR)} does. 8-bit images
+ * are resampled with Pillow's own integer arithmetic (weights in 22-bit fixed point, rounded to
+ * uint8 after each pass), so the pixels are Pillow's to the bit; tensors in floating point.
  */
 final class Resampling {
   private Resampling() {}
@@ -98,29 +99,38 @@ final class Resampling {
           int start = k.start[o];
           int n = k.count[o];
           int base = o * k.stride;
-          double sum = 0;
-          if (horizontal) {
-            int row = srcPlane + y * inW + start;
+          int first = horizontal ? srcPlane + y * inW + start : srcPlane + start * inW + x;
+          int step = horizontal ? 1 : inW;
+          if (round) {
+            int ss = ROUNDING;
             for (int i = 0; i < n; i++) {
-              sum += src[row + i] * k.weights[base + i];
+              ss += (int) src[first + i * step] * k.fixed[base + i];
             }
+            out[dstPlane + y * w + x] = clip8(ss);
           } else {
-            int col = srcPlane + start * inW + x;
+            double sum = 0;
             for (int i = 0; i < n; i++) {
-              sum += src[col + i * inW] * k.weights[base + i];
+              sum += src[first + i * step] * k.weights[base + i];
             }
+            out[dstPlane + y * w + x] = (float) sum;
           }
-          out[dstPlane + y * w + x] = round ? clip8(sum) : (float) sum;
         }
       }
     }
     return new Image(img.channels(), h, w, out, img.tensor());
   }
 
-  static float clip8(double v) {
-    // Pillow: fixed point with half-up rounding, then clip to [0, 255]
-    double r = Math.floor(v + 0.5);
-    return (float) (r < 0 ? 0 : (r > 255 ? 255 : r));
+  /** Pillow's PRECISION_BITS for 8-bit resampling: 32 - 8 - 2. */
+  static final int PRECISION_BITS = 22;
+  /** Half of the last fixed-point unit: Pillow starts every sum there, so the shift rounds half up. */
+  private static final int ROUNDING = 1 << (PRECISION_BITS - 1);
+
+  /** Pillow's clip8: the fixed-point sum to a uint8 value. */
+  static float clip8(int ss) {
+    if (ss >= (1 << PRECISION_BITS << 8)) {
+      return 255;
+    }
+    return ss <= 0 ? 0 : ss >> PRECISION_BITS;
   }
 
   /**
@@ -134,6 +144,8 @@ final class Resampling {
     int[] start = new int[0];
     int[] count = new int[0];
     double[] weights = new double[0];
+    /** The weights in Pillow's fixed point (normalize_coeffs_8bpc), for 8-bit images. */
+    int[] fixed = new int[0];
     int stride;
 
     static Coefficients of(int inSize, int outSize, boolean horizontal) {
@@ -153,6 +165,7 @@ final class Resampling {
       }
       if (weights.length < outSize * stride) {
         weights = new double[outSize * stride];
+        fixed = new int[outSize * stride];
       }
       for (int xx = 0; xx < outSize; xx++) {
         double center = (xx + 0.5) * scale;
@@ -173,10 +186,12 @@ final class Resampling {
           weights[xx * stride + x] = wgt;
           ww += wgt;
         }
-        if (ww != 0) {
-          for (int x = 0; x < xmax; x++) {
+        for (int x = 0; x < xmax; x++) {
+          if (ww != 0) {
             weights[xx * stride + x] /= ww;
           }
+          double v = weights[xx * stride + x] * (1 << PRECISION_BITS);
+          fixed[xx * stride + x] = (int) (v < 0 ? v - 0.5 : v + 0.5);
         }
         start[xx] = xmin;
         count[xx] = xmax;
