@@ -211,4 +211,34 @@ class ConfigComposerTest {
     // the run config itself is never written into: the resolved value lives in the YAML alone
     assertThat(c.tree().getLong("config.LOSS.nce_loss_with_memory.num_train_samples")).isEqualTo(-1);
   }
+
+  /** VISSL's NPID page: "adjust the learning rate following ImageNet in 1-Hour" when the number of GPUs changes. */
+  @Test
+  void lrAutoScalingSaysWhatItDidAndWarnsWhenOff() {
+    RunConfig eight = run("config=pretrain/npid/npid_8gpu_resnet");
+    assertThat(eight.lrScalingNote()).isNull(); // 32 x 8 = 256, the reference batch: nothing to say
+    RunConfig one = run("config=pretrain/npid/npid_8gpu_resnet", "config.DISTRIBUTED.NUM_PROC_PER_NODE=1");
+    assertThat(one.lrScalingNote()).contains("base LR 0.03 at batch 256 -> 0.00375 at the global batch 32")
+        .contains("32 per rank x 1 node(s) x 1 rank(s) per node");
+    RunConfig off = run("config=pretrain/npid/npid_8gpu_resnet", "config.DISTRIBUTED.NUM_PROC_PER_NODE=1",
+        "config.OPTIMIZER.param_schedulers.lr.auto_lr_scaling.auto_scale=false");
+    assertThat(off.lrScalingNote()).startsWith("warning: the global batch is 32").contains("where the experiment has 256")
+        .contains("auto_scale=true");
+    assertThat(run("config=quickstart/npid_fashion_mnist").lrScalingNote()).isNull();
+  }
+
+  @Test
+  void trunkParamsIsVisslsOtherSpellingOfTheTrunkKeys(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    RunConfig cli = run("config=pretrain/npid/npid_8gpu_resnet", "config.MODEL.TRUNK.TRUNK_PARAMS.RESNETS.DEPTH=101");
+    assertThat(cli.model().trunk().depth()).isEqualTo(101);
+    assertThat(cli.resolvedYaml(10)).startsWith("# VISSL spelling given: config.MODEL.TRUNK.TRUNK_PARAMS.RESNETS.DEPTH"
+        + " -> config.MODEL.TRUNK.RESNETS.DEPTH\n").contains("DEPTH: 101").doesNotContain("TRUNK_PARAMS:");
+    Path yaml = dir.resolve("vissl.yaml");
+    Files.writeString(yaml, "# @package _global_\nconfig:\n  MODEL:\n    TRUNK:\n      NAME: resnet\n      TRUNK_PARAMS:\n"
+        + "        RESNETS:\n          DEPTH: 34\n");
+    RunConfig file = run("config=" + yaml);
+    assertThat(file.model().trunk().depth()).isEqualTo(34);
+    assertThat(file.model().trunk().stem()).isEqualTo("imagenet"); // the other RESNETS keys keep their defaults
+    assertThat(file.resolvedYaml(10)).contains("TRUNK_PARAMS.RESNETS");
+  }
 }
