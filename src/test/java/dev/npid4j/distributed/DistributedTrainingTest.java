@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real multi-process runs on 127.0.0.1: c10d TCPStore rendezvous and Gloo collectives between JVMs. */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class DistributedTrainingTest {
   @BeforeAll
   static void load() {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * libtorch memory is freed by scope, not by the GC: 2000+ real training steps (synthetic data,
  * tiny ResNet) must leave the resident set flat after warm-up.
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class NativeMemoryTest {
   @Test
   void residentMemoryStaysFlatOver2000Steps(@TempDir Path dir) {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checkpoints, exact resume and faults, on small synthetic runs (8 steps per epoch). */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class ResumeTest {
   private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A short real NPID run on Fashion-MNIST through the CLI: the files a user gets, and a kNN score
  * that must beat a floor far above chance (10%).
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class TrainEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 

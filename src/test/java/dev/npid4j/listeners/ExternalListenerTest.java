@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * alone: start, every step in order, every epoch's metrics record (the built-in listeners' entries
  * included), each checkpoint, the end.
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class ExternalListenerTest {
   static final class Recorder implements TrainingListener {
     final List<String> events = new ArrayList<>();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * starts; with {@code config.MACHINE.DEVICE=cpu} and a tiny synthetic data set, each trains a step
  * or ends at its next clear error (four machines asked for on one).
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class NpidPageCommandsTest {
   /** The page's commands, each after "run_distributed_engines.py". */
   static final List<List<String>> PAGE = List.of(

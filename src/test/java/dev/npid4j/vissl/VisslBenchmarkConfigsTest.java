@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * for kNN, the head: VISSL's kNN config carries a 2048-2048-128 head, NPID's is 2048-128, which
  * VISSL's own docs say to override), with a ResNet-50 NPID checkpoint of one step.
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class VisslBenchmarkConfigsTest {
   @BeforeAll
   static void load() {

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and dataset_catalog.json entries. CI (NPID4J_REQUIRE_PYTORCH=1) has numpy; elsewhere the test is
  * skipped without it.
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class VisslDataToolsTest {
   static final List<String> CLASSES = List.of("dogs", "cats", "birds"); // not in sorted order on purpose
 

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * torch.save (zip and legacy formats, torchvision and VISSL layouts) load in npid4j and give
  * the same outputs. CI sets NPID4J_REQUIRE_PYTORCH=1, so there a missing PyTorch fails the test.
  */
-@Tag("e2e") // an end-to-end run: left out by mvn -Pfast
+@Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
 class ExportRoundTripTest {
   static final WeightsInit DEFAULT_INIT = new WeightsInit("", "classy_state_dict", "", "", List.of("num_batches_tracked"));
   static final double TOLERANCE = 1e-4;
