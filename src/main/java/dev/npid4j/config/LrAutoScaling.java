@@ -88,7 +88,11 @@ public final class LrAutoScaling {
           rescale((Map<String, Object>) subs.get(i), scaled, path + ".schedulers[" + i + "]");
         }
       }
-      default -> throw new ConfigError(path + ".name: auto_lr_scaling does not know scheduler '" + name + "'");
+      default -> {
+        String hint = Keys.closest(name, dev.npid4j.optim.LrSchedule.KNOWN);
+        throw new ConfigError(path + ".name: unknown LR schedule '" + name + "'" + (hint != null ? "; did you mean '" + hint + "'?" : "")
+            + " (" + String.join(", ", new java.util.TreeSet<>(dev.npid4j.optim.LrSchedule.KNOWN)) + ")");
+      }
     }
   }
 

@@ -51,7 +51,8 @@ class ConfigCheckedFirstTest {
 
   @Test
   void anUnknownLrSchedule(@TempDir Path dir) {
-    assertConfigError(train(dir, "config.OPTIMIZER.param_schedulers.lr.name=cosin"), dir, "config.OPTIMIZER.param_schedulers.lr");
+    assertConfigError(train(dir, "config.OPTIMIZER.param_schedulers.lr.name=cosin"), dir, "config.OPTIMIZER.param_schedulers.lr",
+        "did you mean 'cosine'?");
   }
 
   @Test
