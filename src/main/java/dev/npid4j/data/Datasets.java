@@ -25,13 +25,11 @@ public final class Datasets {
       case "synthetic" -> new SyntheticDataset((int) split.dataLimit(), channels, split.syntheticImageSize(),
           split.syntheticClasses(), seed + (split.name().equals("TRAIN") ? 0 : 7919));
       case "disk_folder" -> {
-        List<String> paths = paths(split, key, "the ImageFolder root (class sub-folders of images), e.g. " + key
-            + "DATA_PATHS=[/data/imagenet/train]");
+        List<String> paths = paths(split, key);
         yield ImageFiles.folder(Path.of(paths.get(0)), split.syntheticImageSize());
       }
       case "disk_filelist" -> {
-        List<String> paths = paths(split, key, "a file list (.npy of image paths, or a text file of 'path [label]' lines),"
-            + " e.g. " + key + "DATA_PATHS=[/data/imagenet/train_images.npy]");
+        List<String> paths = paths(split, key);
         boolean labelled = split.labelSources().contains("disk_filelist");
         if (labelled && paths.get(1).isEmpty()) {
           throw new UserError(key + "LABEL_SOURCES has disk_filelist but " + key + "LABEL_PATHS is empty: give the .npy of labels");
@@ -60,8 +58,7 @@ public final class Datasets {
     switch (source) {
       case "fashion_mnist" -> fashionMnistDir(split, key);
       case "disk_folder", "disk_filelist" -> {
-        List<String> p = paths(split, key, source.equals("disk_folder") ? "the ImageFolder root, e.g. " + key
-            + "DATA_PATHS=[/data/imagenet/train]" : "a file list, e.g. " + key + "DATA_PATHS=[/data/imagenet/train_images.npy]");
+        List<String> p = paths(split, key);
         Path data = Path.of(p.get(0));
         boolean ok = source.equals("disk_folder") ? Files.isDirectory(data) : Files.isRegularFile(data);
         if (!ok) {
@@ -80,7 +77,7 @@ public final class Datasets {
    * [data path, label path or ""]: DATA_PATHS[0] and LABEL_PATHS[0], or, when DATA_PATHS is
    * empty, DATASET_NAMES[0] looked up in the dataset catalog (VISSL's rule).
    */
-  static List<String> paths(DataSplit split, String key, String what) {
+  static List<String> paths(DataSplit split, String key) {
     if (!split.dataPaths().isEmpty()) {
       return List.of(split.dataPaths().get(0), split.labelPaths().isEmpty() ? "" : split.labelPaths().get(0));
     }
@@ -88,6 +85,10 @@ public final class Datasets {
       List<String> p = DatasetCatalog.paths(split.datasetNames().get(0), split.name(), System.getenv(), key);
       return List.of(p.get(0), split.labelPaths().isEmpty() ? p.get(1) : split.labelPaths().get(0));
     }
+    String what = split.sources().get(0).equals("disk_folder")
+        ? "the ImageFolder root (class sub-folders of images), e.g. " + key + "DATA_PATHS=[/data/imagenet/train]"
+        : "a file list (.npy of image paths, or a text file of 'path [label]' lines), e.g. " + key
+            + "DATA_PATHS=[/data/imagenet/train_images.npy]";
     throw new UserError(key + "DATA_PATHS: " + split.sources().get(0) + " needs " + what + " (or DATASET_NAMES and a dataset catalog)");
   }
 

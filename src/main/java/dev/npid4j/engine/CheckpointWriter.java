@@ -53,7 +53,7 @@ final class CheckpointWriter implements TrainingListener {
     boolean midEpoch = st.stepInEpoch() < run.stepsPerEpoch();
     int every = s.cfg.checkpoint().iterFrequency();
     String stop = stopRequest.get();
-    if ((every > 0 && st.globalStep() % every == 0 && midEpoch) || (stop != null && midEpoch)) {
+    if (midEpoch && ((every > 0 && st.globalStep() % every == 0) || stop != null)) {
       Path ck = save("model_iteration" + st.globalStep(), new CheckpointState.Position(st.epoch(), st.stepInEpoch(), st.globalStep()));
       if (stop != null) {
         stopCheckpoint = ck;
@@ -92,7 +92,7 @@ final class CheckpointWriter implements TrainingListener {
       }
     }
     var provenance = new CheckpointState.Provenance(version(), System.getProperty("npid4j.commit", "unknown"), Torch.LIBTORCH_VERSION,
-        s.train.describe(), s.fingerprint, s.cfg.experiment(), s.cfg.resolvedYaml(s.train.size()));
+        s.train.describe(), s.fingerprint, s.cfg.experiment(), s.configYaml);
     Path link = target.resolveSibling("checkpoint.torch");
     try {
       Path previous = Files.isSymbolicLink(link) ? link.toRealPath() : null;

@@ -39,7 +39,7 @@ final class Resume {
       if (candidates.isEmpty()) {
         clearPreviousRun(s.runDir, s.stepsPerEpoch);
       }
-      AtomicFiles.writeString(s.runDir.resolve("train_config.yaml"), cfg.resolvedYaml(s.train.size()));
+      AtomicFiles.writeString(s.runDir.resolve("train_config.yaml"), s.configYaml);
       writeLabelMap(s.train, "train", s.runDir);
       if (s.test != null) {
         writeLabelMap(s.test, "test", s.runDir);

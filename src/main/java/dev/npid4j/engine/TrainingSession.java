@@ -51,6 +51,8 @@ final class TrainingSession implements AutoCloseable {
   final ModelSync sync;
   /** Size, description and a CRC of a few decoded images: enough to notice that a run directory belongs to other data. */
   final String fingerprint;
+  /** train_config.yaml's text, also every checkpoint's provenance: the config with num_train_samples resolved. */
+  final String configYaml;
 
   TrainingSession(RunConfig cfg, Communicator comm, int localProcesses, PrintStream out) {
     this.cfg = cfg;
@@ -65,6 +67,7 @@ final class TrainingSession implements AutoCloseable {
     boolean knn = cfg.knnMonitor().frequency() >= 0 && !cfg.test().isEmpty() && train.numClasses() > 0;
     test = knn ? Datasets.open(cfg.test(), channels, cfg.seed()) : null;
     fingerprint = fingerprint(train);
+    configYaml = cfg.resolvedYaml(train.size());
     sampler = new EpochSampler(train.size(), cfg.seed(), comm.rank(), comm.worldSize(), true);
     stepsPerEpoch = BatchLoader.batchesPerEpoch(sampler.samplesPerRank(), cfg.train().batchSize(), cfg.train().dropLast());
     int batch = cfg.train().batchSize();

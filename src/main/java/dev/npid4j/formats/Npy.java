@@ -90,9 +90,12 @@ public final class Npy {
   public static boolean holdsStrings(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-      String descr = header(b, file).descr();
-      return descr.startsWith("<U") || descr.startsWith("|S");
+      return isStrings(header(b, file).descr());
     }
+  }
+
+  private static boolean isStrings(String descr) {
+    return descr.startsWith("<U") || descr.startsWith("|S");
   }
 
   /**
@@ -106,7 +109,7 @@ public final class Npy {
       int n = hd.count();
       String descr = hd.descr();
       boolean unicode = descr.startsWith("<U");
-      if (!unicode && !descr.startsWith("|S")) {
+      if (!isStrings(descr)) {
         throw new IOException(file + ": dtype " + descr + " is not a string array (expected <U or |S; an object array"
             + " needs pickle: save it with np.save(f, np.array(paths, dtype=str)))");
       }
