@@ -6,15 +6,17 @@ import dev.npid4j.UserError;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.optim.Sgd;
-import dev.npid4j.torch.Archives;
-import dev.npid4j.torch.Devices;
+import dev.npid4j.formats.Py;
+import dev.npid4j.formats.TorchFiles;
+import dev.npid4j.torch.NoGrad;
+import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +24,9 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.InputArchive;
-import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Checkpoints in the run directory with VISSL's names: {@code model_phase{p}.torch} after epoch
@@ -36,11 +36,12 @@ import org.bytedeco.pytorch.global.torch;
  * rename) and holds all a run needs to continue bit for bit: model (with BN buffers), memory
  * bank and Z, momentum buffers, the position (epoch, step in epoch, global step), torch's
  * generator state, and a JSON block with the provenance, the metrics so far and the kNN history.
- * Python reads them with {@code torch.jit.load(f).state_dict()}.
+ * The file is torch.save's format ({@link CheckpointFile}): Python reads it with
+ * {@code torch.load(f, weights_only=True)}, and {@code ["model"]} is the model's state dict.
  */
 public final class Checkpoints {
-  /** Checkpoint layout version; a run directory with another one is refused. */
-  public static final int FORMAT = 1;
+  /** Checkpoint layout version written; 1 (libtorch archives, before 2026-12) is still read, others are refused. */
+  public static final int FORMAT = 2;
   static final String FINAL_PREFIX = "model_final_checkpoint_phase";
   private static final Pattern NAME = Pattern.compile("model_(phase|iteration|final_checkpoint_phase)(\\d+)\\.torch");
 
@@ -51,113 +52,102 @@ public final class Checkpoints {
 
   /** Writes {@code state} and the live objects' tensors to {@code target} (atomically) and points checkpoint.torch at it. */
   public static Path save(Path target, CheckpointState state, NpidModel model, NceLossWithMemory loss, Sgd sgd) throws IOException {
-    String metaJson = state.toJson();
     CheckpointState.Position next = state.next();
-    AtomicFiles.write(target, temp -> {
-      try (var scope = Scopes.open()) {
-        OutputArchive root = new OutputArchive();
-        root.write("format", torch.tensor((long) FORMAT));
-        OutputArchive m = new OutputArchive();
-        saveOnCpu(model, m);
-        root.write("model", m);
-        OutputArchive l = new OutputArchive();
-        l.write("memory", Devices.cpu(loss.memory()));
-        l.write("Z", torch.tensor(loss.z()));
-        root.write("loss", l);
-        OutputArchive o = new OutputArchive();
-        List<Tensor> bufs = sgd.momentumBuffers();
-        for (int i = 0; i < bufs.size(); i++) {
-          if (bufs.get(i) != null) {
-            o.write("momentum_buffer_" + i, Devices.cpu(bufs.get(i)));
-          }
-        }
-        o.write("started", torch.tensor(sgd.started() ? 1L : 0L));
-        root.write("optimizer", o);
-        root.write("epoch", torch.tensor((long) next.epoch()));
-        root.write("step_in_epoch", torch.tensor((long) next.stepInEpoch()));
-        root.write("iteration", torch.tensor(next.globalStep()));
-        root.write("rng_state", torch.getDefaultCPUGenerator().get_state());
-        root.write("meta_json", Tensors.fromBytes(metaJson.getBytes(StandardCharsets.UTF_8)));
-        Archives.saveTo(root, temp);
-      } catch (RuntimeException e) {
-        throw new IOException(e.getMessage(), e); // libtorch reports write errors (ENOSPC, ...) as c10::Error
-      }
-    });
-    Path link = target.resolveSibling("checkpoint.torch");
-    Path tempLink = target.resolveSibling(".checkpoint.torch.tmp");
-    Files.deleteIfExists(tempLink);
-    Files.createSymbolicLink(tempLink, target.getFileName());
-    Files.move(tempLink, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("format", (long) FORMAT);
+    // GPU tensors are copied to the CPU as they are written: a GPU run's checkpoint loads anywhere
+    root.put("model", new Py.OrderedDict(StateDict.of(model)));
+    Map<String, Object> l = new LinkedHashMap<>();
+    l.put("memory", loss.memory());
+    l.put("Z", loss.z());
+    root.put("loss", l);
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("momentum_buffers", new ArrayList<Object>(sgd.momentumBuffers()));
+    o.put("started", sgd.started());
+    root.put("optimizer", o);
+    root.put("epoch", (long) next.epoch());
+    root.put("step_in_epoch", (long) next.stepInEpoch());
+    root.put("iteration", next.globalStep());
+    try (var scope = Scopes.open()) {
+      root.put("rng_state", torch.getDefaultCPUGenerator().get_state());
+      root.put("meta", state.toJson());
+      TorchFiles.save(target, root);
+    } catch (RuntimeException e) {
+      throw new IOException(e.getMessage(), e); // libtorch reports errors (a failed GPU copy, ...) as c10::Error
+    }
+    AtomicFiles.link(target.resolveSibling("checkpoint.torch"), target.getFileName());
     return target;
   }
 
   /**
-   * The model's tensors as CPU tensors, so that a checkpoint of a GPU run loads anywhere (a CPU
-   * machine, Python). A model on a GPU is moved out and back: its parameter tensors keep their
-   * identity (libtorch's set_data), so the optimizer's references stay valid.
+   * Loads {@code file} into the given live objects and returns the rest of what it holds. Every
+   * tensor is checked against the live one it replaces (name, shape, dtype) and copied into it;
+   * nothing from the file is adopted.
    */
-  private static void saveOnCpu(NpidModel model, OutputArchive archive) {
-    Device device = Devices.of(model);
-    if (!device.is_cuda()) {
-      model.save(archive);
-      return;
-    }
-    model.to(Devices.CPU, false);
-    try {
-      model.save(archive);
-    } finally {
-      model.to(device, false);
-    }
-  }
-
-  /** Loads {@code file} into the given live objects and returns the rest of what it holds. */
   public static CheckpointState load(Path file, NpidModel model, NceLossWithMemory loss, Sgd sgd) {
     try (var scope = Scopes.open()) {
-      InputArchive root = new InputArchive();
-      try {
-        root.load_from(file.toString());
-      } catch (RuntimeException e) {
-        throw new Unreadable(file + " is not a readable checkpoint (" + firstLine(e.getMessage()) + ")");
-      }
-      Tensor format = new Tensor();
-      if (!root.try_read("format", format) || format.item_long() != FORMAT) {
-        throw new UserError(file + " was written by an incompatible npid4j (checkpoint format "
-            + (format.defined() ? format.item_long() : "unknown") + ", this version reads " + FORMAT
-            + "): use another config.CHECKPOINT.DIR, or set config.CHECKPOINT.OVERWRITE_EXISTING=true to start over");
-      }
-      String meta = new String(Tensors.toBytes(read(root, "meta_json")), StandardCharsets.UTF_8);
-      InputArchive m = new InputArchive();
-      root.read("model", m);
-      model.load(m);
-      InputArchive l = new InputArchive();
-      root.read("loss", l);
-      Tensor memory = read(l, "memory");
-      if (memory.size(0) != loss.memory().size(0) || memory.size(1) != loss.memory().size(1)) {
-        throw new UserError(file + " holds a memory bank of " + memory.size(0) + " x " + memory.size(1) + " but this run needs "
-            + loss.memory().size(0) + " x " + loss.memory().size(1) + ": the data set or embedding_dim changed;"
-            + " use another config.CHECKPOINT.DIR");
-      }
-      loss.memory().copy_(memory);
-      loss.setZ(read(l, "Z").item_double());
-      loss.bank().markSynced();
-      InputArchive o = new InputArchive();
-      root.read("optimizer", o);
-      List<Tensor> bufs = sgd.momentumBuffers();
-      for (int i = 0; i < bufs.size(); i++) {
-        if (bufs.get(i) != null) {
-          bufs.get(i).copy_(read(o, "momentum_buffer_" + i));
+      CheckpointFile ck = CheckpointFile.read(file);
+      Map<String, Tensor> live = StateDict.of(model);
+      for (String k : ck.model().keySet()) {
+        if (!live.containsKey(k)) {
+          throw new UserError(file + " holds model tensor " + k + ", which this model does not have: it was trained with another"
+              + " MODEL.TRUNK / MODEL.HEAD; use another config.CHECKPOINT.DIR");
         }
       }
-      if (read(o, "started").item_long() == 1) {
+      try (var g = NoGrad.open()) {
+        for (Map.Entry<String, Tensor> e : live.entrySet()) {
+          Tensor src = ck.model().get(e.getKey());
+          if (src == null) {
+            throw new UserError(file + " does not hold model tensor " + e.getKey() + ": it was trained with another MODEL.TRUNK /"
+                + " MODEL.HEAD; use another config.CHECKPOINT.DIR");
+          }
+          copyChecked(file, "model." + e.getKey(), src, e.getValue());
+        }
+        Tensor memory = ck.memory();
+        if (memory.dim() != 2 || memory.size(0) != loss.memory().size(0) || memory.size(1) != loss.memory().size(1)) {
+          throw new UserError(file + " holds a memory bank of " + Arrays.toString(Tensors.shape(memory)) + " but this run needs "
+              + loss.memory().size(0) + " x " + loss.memory().size(1) + ": the data set or embedding_dim changed;"
+              + " use another config.CHECKPOINT.DIR");
+        }
+        copyChecked(file, "loss.memory", memory, loss.memory());
+        List<Tensor> bufs = sgd.momentumBuffers();
+        for (int i = 0; i < bufs.size(); i++) {
+          if (bufs.get(i) != null) {
+            Tensor src = ck.momentum().get(i);
+            if (src == null) {
+              throw new Unreadable(file + " is not a readable checkpoint (momentum buffer " + i + " is missing)");
+            }
+            copyChecked(file, "optimizer.momentum_buffer_" + i, src, bufs.get(i));
+          }
+        }
+      }
+      loss.setZ(ck.z());
+      loss.bank().markSynced();
+      if (ck.started()) {
         sgd.markStarted();
       }
-      torch.getDefaultCPUGenerator().set_state(read(root, "rng_state"));
-      var p = new CheckpointState.Position((int) read(root, "epoch").item_long(), (int) read(root, "step_in_epoch").item_long(),
-          read(root, "iteration").item_long());
-      return CheckpointState.fromJson(p, meta);
+      Tensor rng = torch.getDefaultCPUGenerator().get_state();
+      if (ck.rngState().numel() != rng.numel() || !Tensors.isType(ck.rngState(), ScalarType.Byte)) {
+        throw new Unreadable(file + " is not a readable checkpoint (its generator state is not " + rng.numel() + " bytes)");
+      }
+      torch.getDefaultCPUGenerator().set_state(ck.rngState());
+      var p = new CheckpointState.Position(ck.epoch(), ck.stepInEpoch(), ck.iteration());
+      if (p.epoch() < 0 || p.stepInEpoch() < 0 || p.globalStep() < 0) {
+        throw new Unreadable(file + " is not a readable checkpoint (a negative position " + p + ")");
+      }
+      return CheckpointState.fromJson(p, ck.metaJson());
     } catch (IOException e) {
       throw new UserError("cannot read checkpoint " + file + ": " + e.getMessage());
     }
+  }
+
+  /** Copies {@code src} into {@code dst} after checking it is the same kind of tensor. */
+  private static void copyChecked(Path file, String key, Tensor src, Tensor dst) {
+    if (!Arrays.equals(Tensors.shape(src), Tensors.shape(dst)) || src.scalar_type().value != dst.scalar_type().value) {
+      throw new UserError(file + ": " + key + " is " + src.scalar_type() + " " + Arrays.toString(Tensors.shape(src)) + " but this run's is "
+          + dst.scalar_type() + " " + Arrays.toString(Tensors.shape(dst)) + ": use another config.CHECKPOINT.DIR");
+    }
+    dst.copy_(src);
   }
 
   /** A checkpoint file that cannot be parsed (truncated, corrupt, not a checkpoint). */
@@ -165,16 +155,6 @@ public final class Checkpoints {
     Unreadable(String message) {
       super(message);
     }
-  }
-
-  private static String firstLine(String s) {
-    return s == null ? "" : s.lines().findFirst().orElse("");
-  }
-
-  private static Tensor read(InputArchive a, String key) {
-    Tensor t = new Tensor();
-    a.read(key, t);
-    return t;
   }
 
   /** Checkpoint files of {@code dir}, oldest first (by the global step they end at). */
@@ -227,8 +207,7 @@ public final class Checkpoints {
     }
     try (Stream<Path> files = Files.list(dir)) {
       for (Path p : files.toList()) {
-        String n = p.getFileName().toString();
-        if (n.startsWith(".") && n.contains(".tmp")) {
+        if (AtomicFiles.isOwnTempFile(p)) {
           Files.deleteIfExists(p);
         }
       }

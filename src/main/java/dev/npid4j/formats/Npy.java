@@ -71,8 +71,8 @@ public final class Npy {
     int total = 10 + header.length() + 1;
     int pad = (64 - total % 64) % 64;
     String padded = header + " ".repeat(pad) + "\n";
-    AtomicFiles.write(file, temp -> {
-      try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16))) {
+    AtomicFiles.write(file, os -> {
+      try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os, 1 << 16))) {
         out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
         byte[] h = padded.getBytes(StandardCharsets.US_ASCII);
         out.write(h.length & 0xff);
@@ -113,8 +113,7 @@ public final class Npy {
         throw new IOException(file + ": dtype " + descr + " is not a string array (expected <U or |S; an object array"
             + " needs pickle: save it with np.save(f, np.array(paths, dtype=str)))");
       }
-      int width = Integer.parseInt(descr.substring(2));
-      int bytesPer = unicode ? 4 * width : width;
+      int bytesPer = (int) itemSize(descr, file);
       List<String> out = new ArrayList<>(n);
       byte[] item = new byte[bytesPer];
       for (int i = 0; i < n; i++) {
@@ -134,14 +133,36 @@ public final class Npy {
     }
   }
 
-  /** A .npy header: dtype descr and shape. */
-  private record Header(String descr, long[] shape) {
-    int count() {
-      return Math.toIntExact(Arrays.stream(shape).reduce(1, (x, y) -> x * y));
+  /** A .npy header: dtype descr, shape and element count (checked against the bytes that follow). */
+  private record Header(String descr, long[] shape, int count) {}
+
+  /** Bytes per element of the dtypes npid4j reads, or -1 for another dtype. */
+  private static long itemSize(String descr, Path file) throws IOException {
+    if (isStrings(descr)) {
+      long width;
+      try {
+        width = Long.parseLong(descr.substring(2));
+      } catch (NumberFormatException e) {
+        throw new IOException(file + ": unreadable string dtype " + descr);
+      }
+      if (width < 1 || width > 1 << 20) {
+        throw new IOException(file + ": string dtype " + descr + " is outside 1..1048576 characters");
+      }
+      return descr.startsWith("<U") ? 4 * width : width;
     }
+    return switch (descr) {
+      case "<f4", "<i4" -> 4;
+      case "<f8", "<i8" -> 8;
+      case "|u1" -> 1;
+      default -> -1;
+    };
   }
 
-  /** Reads the magic and header, leaving {@code b} at the first data byte. */
+  /**
+   * Reads the magic and header, leaving {@code b} at the first data byte. The shape the header
+   * declares must fit the bytes that follow it, so a crafted header cannot make the reader
+   * allocate more than the file holds.
+   */
   private static Header header(ByteBuffer b, Path file) throws IOException {
     byte[] magic = new byte[6];
     b.get(magic);
@@ -151,6 +172,9 @@ public final class Npy {
     int major = b.get();
     b.get();
     int headerLen = major == 1 ? (b.getShort() & 0xffff) : b.getInt();
+    if (headerLen < 0 || headerLen > b.remaining()) {
+      throw new IOException(file + ": the .npy header declares " + headerLen + " bytes but " + b.remaining() + " remain");
+    }
     byte[] h = new byte[headerLen];
     b.get(h);
     String header = new String(h, StandardCharsets.US_ASCII);
@@ -162,8 +186,29 @@ public final class Npy {
     if (!d.find() || !s.find()) {
       throw new IOException(file + ": unreadable .npy header " + header.trim());
     }
-    long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
-    return new Header(d.group(1), shape);
+    long[] shape;
+    try {
+      shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
+    } catch (NumberFormatException e) {
+      throw new IOException(file + ": unreadable .npy shape (" + s.group(1) + ")");
+    }
+    long count = 1;
+    for (long dim : shape) {
+      if (dim < 0) {
+        throw new IOException(file + ": negative .npy shape (" + s.group(1) + ")");
+      }
+      try {
+        count = Math.multiplyExact(count, dim);
+      } catch (ArithmeticException e) {
+        count = Long.MAX_VALUE;
+      }
+    }
+    long item = itemSize(d.group(1), file);
+    if (item > 0 && (count > Integer.MAX_VALUE || count > b.remaining() / item)) {
+      throw new IOException(file + ": the .npy header declares shape (" + s.group(1).trim() + ") of " + d.group(1) + " but only "
+          + b.remaining() + " data bytes follow it");
+    }
+    return new Header(d.group(1), shape, (int) Math.min(count, Integer.MAX_VALUE));
   }
 
   /** Reads a float32/float64/uint8 (as float) or int64/int32 (as long) C-order .npy file. */

@@ -5,7 +5,6 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -30,8 +29,10 @@ final class PickleReader {
   private final ByteBuffer in;
   private final Function<Py.Tuple, Object> persistentLoad;
   private final BiFunction<Py.Global, Py.Tuple, Object> reduce;
-  private final ArrayDeque<Object> stack = new ArrayDeque<>();
+  /** Holds nulls (Python's None), which ArrayDeque does not. */
+  private final ArrayList<Object> stack = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
+  private int objects;
 
   PickleReader(ByteBuffer in, Function<Py.Tuple, Object> persistentLoad, BiFunction<Py.Global, Py.Tuple, Object> reduce) {
     this.in = in.order(ByteOrder.LITTLE_ENDIAN);
@@ -39,9 +40,23 @@ final class PickleReader {
     this.reduce = reduce;
   }
 
-  /** Reads one pickle (up to its STOP) from the current position. */
+  /** Digits of a text integer, as Python's default int_max_str_digits. */
+  static final int MAX_DIGITS = 4300;
+  /** Bytes of a binary integer (LONG1/LONG4): enough for MAX_DIGITS digits. */
+  static final int MAX_LONG_BYTES = 2048;
+  /** Values one pickle may build: far above any state dict's, far below what exhausts a heap. */
+  static final int MAX_OBJECTS = 20_000_000;
+  /** Characters of one text line (a module or class name, a protocol-0 number). */
+  static final int MAX_LINE = 4096;
+
+  /**
+   * Reads one pickle (up to its STOP) from the current position. Every length the pickle declares
+   * is checked against the bytes that remain before anything is allocated, so a pickle costs at
+   * most a few times its own size; a malformed one is an IOException, never an Error.
+   */
   Object load() throws IOException {
     stack.clear();
+    objects = 0;
     memo.clear();
     try {
       while (true) {
@@ -52,153 +67,130 @@ final class PickleReader {
           case '.' -> {
             return pop();
           }
-          case '(' -> stack.push(MARK);
-          case 'N' -> stack.push(NONE);
-          case 0x88 -> stack.push(Boolean.TRUE);
-          case 0x89 -> stack.push(Boolean.FALSE);
-          case 'J' -> stack.push((long) in.getInt());
-          case 'K' -> stack.push((long) (in.get() & 0xff));
-          case 'M' -> stack.push((long) (in.getShort() & 0xffff));
-          case 0x8a -> stack.push(longOf(bytes(in.get() & 0xff)));
-          case 0x8b -> stack.push(longOf(bytes(in.getInt())));
-          case 'I' -> stack.push(textInt(line()));
-          case 'L' -> stack.push(textInt(line().replace("L", "")));
-          case 'G' -> stack.push(Double.longBitsToDouble(Long.reverseBytes(in.getLong()))); // big-endian
-          case 'F' -> stack.push(Double.parseDouble(line()));
-          case 'X' -> stack.push(utf8(bytes(in.getInt())));
-          case 0x8c -> stack.push(utf8(bytes(in.get() & 0xff)));
-          case 0x8d -> stack.push(utf8(bytes(Math.toIntExact(in.getLong()))));
-          case 'U' -> stack.push(new String(bytes(in.get() & 0xff), StandardCharsets.ISO_8859_1));
-          case 'T' -> stack.push(new String(bytes(in.getInt()), StandardCharsets.ISO_8859_1));
-          case 'C' -> stack.push(bytes(in.get() & 0xff));
-          case 'B' -> stack.push(bytes(in.getInt()));
-          case 0x8e -> stack.push(bytes(Math.toIntExact(in.getLong())));
-          case '}' -> stack.push(new LinkedHashMap<>());
-          case ']' -> stack.push(new ArrayList<>());
-          case ')' -> stack.push(new Py.Tuple(List.of()));
-          case 0x8f -> stack.push(new LinkedHashSet<>());
-          case 't' -> stack.push(new Py.Tuple(popMark()));
-          case 0x85 -> stack.push(new Py.Tuple(List.of(pop())));
+          case '(' -> push(MARK);
+          case 'N' -> push(null);
+          case 0x88 -> push(Boolean.TRUE);
+          case 0x89 -> push(Boolean.FALSE);
+          case 'J' -> push((long) in.getInt());
+          case 'K' -> push((long) (in.get() & 0xff));
+          case 'M' -> push((long) (in.getShort() & 0xffff));
+          case 0x8a -> push(longOf(bytes(in.get() & 0xff)));
+          case 0x8b -> push(longOf(bytes(limited(in.getInt(), MAX_LONG_BYTES, "a LONG4 integer"))));
+          case 'I' -> push(textInt(line()));
+          case 'L' -> push(textInt(line().replace("L", "")));
+          case 'G' -> push(Double.longBitsToDouble(Long.reverseBytes(in.getLong()))); // big-endian
+          case 'F' -> push(Double.parseDouble(line()));
+          case 'X' -> push(utf8(bytes(in.getInt())));
+          case 0x8c -> push(utf8(bytes(in.get() & 0xff)));
+          case 0x8d -> push(utf8(bytes(in.getLong())));
+          case 'U' -> push(new String(bytes(in.get() & 0xff), StandardCharsets.ISO_8859_1));
+          case 'T' -> push(new String(bytes(in.getInt()), StandardCharsets.ISO_8859_1));
+          case 'C' -> push(bytes(in.get() & 0xff));
+          case 'B' -> push(bytes(in.getInt()));
+          case 0x8e -> push(bytes(in.getLong()));
+          case '}' -> push(new LinkedHashMap<>());
+          case ']' -> push(new ArrayList<>());
+          case ')' -> push(new Py.Tuple(List.of()));
+          case 0x8f -> push(new LinkedHashSet<>());
+          case 't' -> push(new Py.Tuple(popMark()));
+          case 0x85 -> push(new Py.Tuple(List.of(pop())));
           case 0x86 -> {
             Object b = pop();
             Object a = pop();
-            stack.push(new Py.Tuple(Arrays.asList(a, b)));
+            push(new Py.Tuple(Arrays.asList(a, b)));
           }
           case 0x87 -> {
             Object c = pop();
             Object b = pop();
             Object a = pop();
-            stack.push(new Py.Tuple(Arrays.asList(a, b, c)));
+            push(new Py.Tuple(Arrays.asList(a, b, c)));
           }
-          case 'l' -> stack.push(new ArrayList<>(popMark()));
+          case 'l' -> push(new ArrayList<>(popMark()));
           case 'd' -> {
             List<Object> items = popMark();
             Map<Object, Object> m = new LinkedHashMap<>();
             for (int i = 0; i < items.size(); i += 2) {
-              m.put(items.get(i), items.get(i + 1));
+              m.put(hashable(items.get(i)), items.get(i + 1));
             }
-            stack.push(m);
+            push(m);
           }
           case 's' -> {
             Object v = pop();
             Object k = pop();
-            setItem(stack.peek(), k, v);
+            setItem(peek(), k, v);
           }
           case 'u' -> {
             List<Object> items = popMark();
-            Object target = stack.peek();
+            Object target = peek();
             for (int i = 0; i < items.size(); i += 2) {
               setItem(target, items.get(i), items.get(i + 1));
             }
           }
           case 'a' -> {
             Object v = pop();
-            append(stack.peek(), List.of(v));
+            append(peek(), List.of(v));
           }
           case 'e' -> {
             List<Object> items = popMark();
-            append(stack.peek(), items);
+            append(peek(), items);
           }
           case 0x90 -> {
             List<Object> items = popMark();
-            append(stack.peek(), items);
+            append(peek(), items);
           }
-          case 0x91 -> stack.push(new LinkedHashSet<>(popMark()));
-          case 'q' -> memo.put((long) (in.get() & 0xff), stack.peek());
-          case 'r' -> memo.put(in.getInt() & 0xffffffffL, stack.peek());
-          case 'p' -> memo.put(Long.parseLong(line()), stack.peek());
-          case 0x94 -> memo.put((long) memo.size(), stack.peek());
-          case 'h' -> stack.push(get(in.get() & 0xff));
-          case 'j' -> stack.push(get(in.getInt() & 0xffffffffL));
-          case 'g' -> stack.push(get(Long.parseLong(line())));
+          case 0x91 -> {
+            List<Object> items = popMark();
+            items.forEach(PickleReader::hashable);
+            push(new LinkedHashSet<>(items));
+          }
+          case 'q' -> memo.put((long) (in.get() & 0xff), peek());
+          case 'r' -> memo.put(in.getInt() & 0xffffffffL, peek());
+          case 'p' -> memo.put(Long.parseLong(line()), peek());
+          case 0x94 -> memo.put((long) memo.size(), peek());
+          case 'h' -> push(get(in.get() & 0xff));
+          case 'j' -> push(get(in.getInt() & 0xffffffffL));
+          case 'g' -> push(get(Long.parseLong(line())));
           case 'c' -> {
             String module = line();
-            stack.push(new Py.Global(module, line()));
+            push(new Py.Global(module, line()));
           }
           case 0x93 -> {
             String name = (String) pop();
-            stack.push(new Py.Global((String) pop(), name));
+            push(new Py.Global((String) pop(), name));
           }
           case 'R' -> {
             Py.Tuple args = (Py.Tuple) pop();
             Object f = pop();
-            stack.push(call(f, args));
+            push(call(f, args));
           }
           case 0x81 -> {
             Py.Tuple args = (Py.Tuple) pop();
             Object cls = pop();
-            stack.push(call(cls, args));
+            push(call(cls, args));
           }
           case 0x92 -> {
             pop(); // kwargs
             Py.Tuple args = (Py.Tuple) pop();
             Object cls = pop();
-            stack.push(call(cls, args));
+            push(call(cls, args));
           }
           case 'b' -> {
             Object state = pop();
             Object obj = pop();
-            stack.push(obj instanceof Py.Opaque o && o.state() == null ? new Py.Opaque(o.type(), o.args(), state) : obj);
+            push(obj instanceof Py.Opaque o && o.state() == null ? new Py.Opaque(o.type(), o.args(), state) : obj);
           }
-          case 'Q' -> stack.push(persistentLoad.apply(asTuple(pop())));
-          case 'P' -> stack.push(persistentLoad.apply(new Py.Tuple(List.of(line()))));
+          case 'Q' -> push(persistentLoad.apply(asTuple(pop())));
+          case 'P' -> push(persistentLoad.apply(new Py.Tuple(List.of(line()))));
           case '0' -> pop();
-          case '2' -> stack.push(stack.peek());
+          case '2' -> push(peek());
           default -> throw new IOException(String.format("unsupported pickle opcode 0x%02x at byte %d", op, in.position() - 1));
         }
       }
     } catch (RuntimeException e) {
       throw new IOException("not a readable pickle (" + e + " at byte " + in.position() + ")", e);
+    } catch (StackOverflowError e) {
+      throw new IOException("not a readable pickle (nested too deeply at byte " + in.position() + ")");
     }
-  }
-
-  /** None on the stack (ArrayDeque takes no nulls). */
-  static final Object NONE = new Object() {
-    @Override
-    public String toString() {
-      return "None";
-    }
-  };
-
-  /** Replaces the NONE marker with null, recursively through maps, lists and tuples. */
-  static Object unwrapNone(Object v) {
-    if (v == NONE) {
-      return null;
-    }
-    if (v instanceof Map<?, ?> m) {
-      @SuppressWarnings("unchecked")
-      Map<Object, Object> mm = (Map<Object, Object>) m;
-      mm.replaceAll((k, x) -> unwrapNone(x));
-    } else if (v instanceof List<?> l) {
-      @SuppressWarnings("unchecked")
-      List<Object> ll = (List<Object>) l;
-      ll.replaceAll(PickleReader::unwrapNone);
-    } else if (v instanceof Py.Tuple t) {
-      List<Object> items = new ArrayList<>(t.items());
-      items.replaceAll(PickleReader::unwrapNone);
-      return new Py.Tuple(items);
-    }
-    return v;
   }
 
   private Object call(Object f, Py.Tuple args) {
@@ -220,7 +212,7 @@ final class PickleReader {
   @SuppressWarnings("unchecked")
   private static void setItem(Object target, Object k, Object v) {
     if (target instanceof Map<?, ?> m) {
-      ((Map<Object, Object>) m).put(k, v);
+      ((Map<Object, Object>) m).put(hashable(k), v);
     }
     // items set on an object we do not model are dropped
   }
@@ -230,20 +222,60 @@ final class PickleReader {
     if (target instanceof List<?> l) {
       ((List<Object>) l).addAll(items);
     } else if (target instanceof Set<?> s) {
+      items.forEach(PickleReader::hashable);
       ((Set<Object>) s).addAll(items);
     }
   }
 
+  /**
+   * A dict key or set member as Python allows it: a scalar, or a tuple of scalars. Lists, dicts
+   * and nested tuples are refused, which keeps Java's recursive hashCode away from self-containing
+   * and exponentially shared structures.
+   */
+  private static Object hashable(Object k) {
+    if (k instanceof Py.Tuple t) {
+      for (Object x : t.items()) {
+        if (!scalar(x)) {
+          throw new IllegalStateException("a dict key or set member is a tuple holding a " + Py.typeName(x));
+        }
+      }
+      return k;
+    }
+    if (!scalar(k)) {
+      throw new IllegalStateException("unhashable type " + Py.typeName(k) + " as a dict key or set member");
+    }
+    return k;
+  }
+
+  private static boolean scalar(Object x) {
+    return x == null || x instanceof String || x instanceof Long || x instanceof BigInteger || x instanceof Double
+        || x instanceof Boolean || x instanceof Py.Global;
+  }
+
   private Object get(long key) {
-    Object v = memo.get(key);
-    if (v == null) {
+    if (!memo.containsKey(key)) {
       throw new IllegalStateException("memo key " + key + " missing");
     }
-    return v;
+    return memo.get(key);
+  }
+
+  private void push(Object v) {
+    if (++objects > MAX_OBJECTS) {
+      throw new IllegalStateException("more than " + MAX_OBJECTS + " objects");
+    }
+    stack.add(v);
+  }
+
+  private Object peek() {
+    if (stack.isEmpty()) {
+      throw new IllegalStateException("stack underflow");
+    }
+    return stack.get(stack.size() - 1);
   }
 
   private Object pop() {
-    Object v = stack.pop();
+    Object v = peek();
+    stack.remove(stack.size() - 1);
     if (v == MARK) {
       throw new IllegalStateException("unexpected MARK");
     }
@@ -251,20 +283,29 @@ final class PickleReader {
   }
 
   private List<Object> popMark() {
-    List<Object> items = new ArrayList<>();
-    while (true) {
-      Object v = stack.pop();
-      if (v == MARK) {
-        break;
-      }
-      items.add(v);
+    int mark = stack.lastIndexOf(MARK);
+    if (mark < 0) {
+      throw new IllegalStateException("no MARK on the stack");
     }
-    java.util.Collections.reverse(items);
+    List<Object> tail = stack.subList(mark, stack.size());
+    List<Object> items = new ArrayList<>(tail.subList(1, tail.size()));
+    tail.clear();
     return items;
   }
 
-  private byte[] bytes(int n) {
-    byte[] b = new byte[n];
+  private static int limited(long n, int max, String what) {
+    if (n < 0 || n > max) {
+      throw new IllegalStateException(what + " of " + n + " bytes (the limit is " + max + ")");
+    }
+    return (int) n;
+  }
+
+  /** {@code n} bytes, after checking that the pickle has them: a declared length never allocates more than the file holds. */
+  private byte[] bytes(long n) {
+    if (n < 0 || n > in.remaining()) {
+      throw new IllegalStateException("a length of " + n + " bytes where " + in.remaining() + " remain");
+    }
+    byte[] b = new byte[(int) n];
     in.get(b);
     return b;
   }
@@ -276,6 +317,9 @@ final class PickleReader {
       if (c == '\n') {
         return sb.toString();
       }
+      if (sb.length() >= MAX_LINE) {
+        throw new IllegalStateException("a text line longer than " + MAX_LINE + " characters");
+      }
       sb.append((char) (c & 0xff));
     }
   }
@@ -285,6 +329,9 @@ final class PickleReader {
   }
 
   private static Object textInt(String s) {
+    if (s.length() > MAX_DIGITS) {
+      throw new IllegalStateException("an integer of " + s.length() + " digits (the limit is " + MAX_DIGITS + ")");
+    }
     return switch (s) {
       case "00" -> Boolean.FALSE;
       case "01" -> Boolean.TRUE;

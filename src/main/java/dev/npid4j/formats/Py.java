@@ -36,4 +36,42 @@ public final class Py {
 
   /** An object the reader does not model (class, constructor arguments, state). */
   public record Opaque(Global type, Object args, Object state) {}
+
+  /** Python's name for the type of a value the pickle reader built ("list", "dict", "tuple", ...). */
+  public static String typeName(Object v) {
+    if (v == null) {
+      return "None";
+    }
+    if (v instanceof List<?>) {
+      return "list";
+    }
+    if (v instanceof Map<?, ?>) {
+      return "dict";
+    }
+    if (v instanceof java.util.Set<?>) {
+      return "set";
+    }
+    if (v instanceof Tuple) {
+      return "tuple";
+    }
+    if (v instanceof String) {
+      return "str";
+    }
+    if (v instanceof byte[]) {
+      return "bytes";
+    }
+    if (v instanceof Long || v instanceof java.math.BigInteger) {
+      return "int";
+    }
+    if (v instanceof Double) {
+      return "float";
+    }
+    if (v instanceof Boolean) {
+      return "bool";
+    }
+    if (v instanceof Opaque o) {
+      return o.type() == null ? "object" : o.type().toString();
+    }
+    return v.getClass().getSimpleName();
+  }
 }

@@ -1,47 +1,53 @@
 package dev.npid4j.formats;
 
-import dev.npid4j.torch.Scopes;
 import dev.npid4j.UserError;
+import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Files that Python's {@code torch.save} writes and {@code torch.load} reads, without Python:
- * the zip format of PyTorch >= 1.6 (pickle in {@code archive/data.pkl}, one record per storage
- * under {@code archive/data/}) for reading and writing, and the legacy pre-1.6 format (pickles
- * followed by raw storages) for reading. Values are plain Java ({@link LinkedHashMap}, lists,
- * {@link Py.Tuple}, strings, numbers) with tensors as libtorch {@link Tensor}s (CPU, contiguous).
+ * Files that Python's {@code torch.save} writes and {@code torch.load(f, weights_only=True)}
+ * reads, without Python and without running anything a file says: the zip format of PyTorch >=
+ * 1.6 (pickle in {@code archive/data.pkl}, one record per storage under {@code archive/data/})
+ * and the legacy pre-1.6 format (pickles followed by raw storages). Values are plain Java
+ * ({@link LinkedHashMap}, lists, {@link Py.Tuple}, strings, numbers, null) with tensors as
+ * libtorch {@link Tensor}s (CPU, contiguous, each a copy the caller owns).
+ *
+ * <p>The reader trusts nothing in the file: every declared length is checked against the bytes
+ * that are there before anything is allocated, zip records may not expand more than
+ * {@value #MAX_EXPANSION} times nor overlap, a tensor view must lie inside its storage, and the
+ * value tree is walked once per object (shared and self-containing structures cost nothing
+ * extra). Every refusal is a {@link UserError} naming the file.
  */
 public final class TorchFiles {
   private TorchFiles() {}
 
+  /** Largest pickle (data.pkl) read: a ResNet-101 state dict's is under 100 KB. */
+  public static final int MAX_PICKLE_BYTES = 64 << 20;
+  /** Most a compressed zip record may expand (torch.save stores records uncompressed). */
+  public static final int MAX_EXPANSION = 100;
+  /** Deepest nesting of containers in a file's value. */
+  public static final int MAX_DEPTH = 1000;
+
   private static final java.math.BigInteger LEGACY_MAGIC = new java.math.BigInteger("1950a86a20f9469cfc6c", 16);
 
   /** Storage classes torch.save names, and their dtypes. */
-  private static final Map<String, ScalarType> STORAGE_TYPES = Map.ofEntries(
+  static final Map<String, ScalarType> STORAGE_TYPES = Map.ofEntries(
       Map.entry("FloatStorage", ScalarType.Float), Map.entry("DoubleStorage", ScalarType.Double),
       Map.entry("HalfStorage", ScalarType.Half), Map.entry("BFloat16Storage", ScalarType.BFloat16),
       Map.entry("LongStorage", ScalarType.Long), Map.entry("IntStorage", ScalarType.Int),
@@ -55,7 +61,14 @@ public final class TorchFiles {
   /** A tensor as the pickle describes it: a strided view of a storage. */
   private record TensorRef(StorageRef storage, long offset, long[] size, long[] stride) {}
 
-  /** Whether {@code file} is a zip archive (torch.save's format, or a libtorch/TorchScript archive). */
+  /**
+   * What a file holds. {@code scripted}: the file is a TorchScript archive (it has {@code code/}
+   * or {@code constants.pkl}); its data was read as data, its code ignored, and its script
+   * modules became maps of their attributes.
+   */
+  public record Contents(Object value, boolean scripted) {}
+
+  /** Whether {@code file} is a zip archive (torch.save's format, or a TorchScript archive). */
   public static boolean isZip(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       byte[] b = in.readNBytes(4);
@@ -63,104 +76,141 @@ public final class TorchFiles {
     }
   }
 
-  /** Whether {@code file} is a libtorch/TorchScript archive (npid4j checkpoints) rather than a torch.save pickle. */
-  public static boolean isLibtorchArchive(Path file) throws IOException {
-    if (!isZip(file)) {
-      return false;
-    }
-    try (ZipFile zip = new ZipFile(file.toFile())) {
-      return zip.stream().anyMatch(e -> e.getName().endsWith("/constants.pkl") || e.getName().contains("/code/"));
-    }
-  }
-
-  /** Reads what torch.save wrote. Tensors come back on the CPU, contiguous; the caller closes them. */
+  /**
+   * Reads what torch.save wrote. A TorchScript archive is refused: such files are programs
+   * (PyTorch's own {@code weights_only=True} refuses them too).
+   */
   public static Object load(Path file) {
+    Contents c = read(file);
+    if (c.scripted()) {
+      throw scriptRefusal(file);
+    }
+    return c.value();
+  }
+
+  /** The one-line refusal of a TorchScript archive. */
+  public static UserError scriptRefusal(Path file) {
+    return new UserError(file + " is a TorchScript archive (it holds code/ or constants.pkl): TorchScript files are programs and"
+        + " npid4j never runs code from a file; save the weights with torch.save(model.state_dict(), f) and give that file");
+  }
+
+  /** Reads a torch.save file or the data of a TorchScript archive, never its code. */
+  public static Contents read(Path file) {
     try {
-      return isZip(file) ? loadZip(file) : loadLegacy(file);
+      return isZip(file) ? readZip(file) : new Contents(readLegacy(file), false);
+    } catch (StackOverflowError e) {
+      throw new UserError("cannot read " + file + " as a PyTorch file: its values are nested too deeply");
+    } catch (UserError e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
-      throw new UserError("cannot read " + file + " as a PyTorch file (torch.save): " + e.getMessage(), e);
+      throw new UserError("cannot read " + file + " as a PyTorch file (torch.save): " + oneLine(e.getMessage()), e);
     }
   }
 
-  private static Object loadZip(Path file) throws IOException {
-    try (ZipFile zip = new ZipFile(file.toFile())) {
-      ZipEntry pkl = zip.stream().filter(e -> e.getName().endsWith("/data.pkl") && e.getName().indexOf('/') == e.getName().lastIndexOf('/'))
+  private static Contents readZip(Path file) throws IOException {
+    try (BoundedZip zip = new BoundedZip(file, MAX_EXPANSION)) {
+      String pkl = zip.names().stream().filter(n -> n.endsWith("/data.pkl") && n.indexOf('/') == n.lastIndexOf('/'))
           .findFirst().orElseThrow(() -> new IOException("no data.pkl in the zip: not written by torch.save"));
-      String prefix = pkl.getName().substring(0, pkl.getName().length() - "data.pkl".length());
-      byte[] pickle;
-      try (InputStream in = zip.getInputStream(pkl)) {
-        pickle = in.readAllBytes();
-      }
-      Object root = read(ByteBuffer.wrap(pickle), TorchFiles::storageRef);
+      String prefix = pkl.substring(0, pkl.length() - "data.pkl".length());
+      boolean scripted = zip.names().stream().anyMatch(n -> n.equals(prefix + "constants.pkl") || n.startsWith(prefix + "code/"));
+      byte[] pickle = zip.read(pkl, -1, MAX_PICKLE_BYTES);
+      Object root = pickle(ByteBuffer.wrap(pickle), TorchFiles::storageRef);
       Map<String, Tensor> storages = new HashMap<>();
-      return resolve(root, ref -> storages.computeIfAbsent(ref.key(), k -> {
-        ZipEntry e = zip.getEntry(prefix + "data/" + k);
-        if (e == null) {
-          throw new IllegalStateException("storage record data/" + k + " is missing");
-        }
-        try (InputStream in = zip.getInputStream(e)) {
-          return storageTensor(in.readAllBytes(), ref.dtype());
+      Object value = new Resolver(ref -> storages.computeIfAbsent(ref.key(), k -> {
+        long bytes = Math.multiplyExact(ref.numel(), elementSize(ref.dtype()));
+        try {
+          return storageTensor(zip.read(prefix + "data/" + k, bytes, bytes), ref.dtype());
         } catch (IOException ex) {
-          throw new IllegalStateException(ex);
+          throw new IllegalStateException(ex.getMessage(), ex);
         }
-      }));
+      })).resolve(root, 0);
+      return new Contents(value, scripted);
     }
   }
 
   /** PyTorch < 1.6: magic, protocol, sys_info, the object, the storage keys, then each storage (int64 count + bytes). */
-  private static Object loadLegacy(Path file) throws IOException {
+  private static Object readLegacy(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-      Object magic = read(buf, id -> null);
+      Object magic = pickle(buf, id -> null);
       if (!(magic instanceof java.math.BigInteger b) || !b.equals(LEGACY_MAGIC)) {
         throw new IOException("neither a zip archive nor a legacy torch.save file");
       }
-      read(buf, id -> null); // protocol version
-      read(buf, id -> null); // sys_info
-      Object root = read(buf, TorchFiles::storageRef);
-      Object keys = read(buf, id -> null);
-      Map<String, Tensor> storages = new HashMap<>();
-      Map<String, ScalarType> types = new HashMap<>();
-      collectStorageTypes(root, types);
-      for (Object k : (List<?>) keys) {
-        String key = (String) k;
-        long count = buf.getLong();
-        ScalarType dtype = types.getOrDefault(key, ScalarType.Byte);
-        byte[] bytes = new byte[Math.toIntExact(count * elementSize(dtype))];
-        buf.get(bytes);
-        storages.put(key, storageTensor(bytes, dtype));
+      pickle(buf, id -> null); // protocol version
+      pickle(buf, id -> null); // sys_info
+      Object root = pickle(buf, TorchFiles::storageRef);
+      Object keys = pickle(buf, id -> null);
+      if (!(keys instanceof List<?> keyList)) {
+        throw new IOException("the storage key list is a " + Py.typeName(keys));
       }
-      return resolve(root, ref -> storages.get(ref.key()));
+      Map<String, StorageRef> refs = new HashMap<>();
+      collectStorages(root, refs, new IdentityHashMap<>(), 0);
+      Map<String, Tensor> storages = new HashMap<>();
+      for (Object k : keyList) {
+        String key = String.valueOf(k);
+        StorageRef ref = refs.get(key);
+        long count = buf.getLong();
+        ScalarType dtype = ref == null ? ScalarType.Byte : ref.dtype();
+        long bytes = count < 0 ? -1 : Math.multiplyExact(count, elementSize(dtype));
+        if (bytes < 0 || bytes > buf.remaining()) {
+          throw new IOException("storage " + key + " declares " + count + " elements but only " + buf.remaining() + " bytes remain");
+        }
+        byte[] data = new byte[(int) bytes];
+        buf.get(data);
+        storages.put(key, storageTensor(data, dtype));
+      }
+      return new Resolver(ref -> {
+        Tensor t = storages.get(ref.key());
+        if (t == null) {
+          throw new IllegalStateException("storage " + ref.key() + " is missing");
+        }
+        return t;
+      }).resolve(root, 0);
     }
   }
 
-  private static void collectStorageTypes(Object v, Map<String, ScalarType> out) {
+  private static void collectStorages(Object v, Map<String, StorageRef> out, IdentityHashMap<Object, Boolean> seen, int depth) {
+    if (v == null || seen.put(v, Boolean.TRUE) != null) {
+      return;
+    }
+    checkDepth(depth);
     if (v instanceof TensorRef t) {
-      out.put(t.storage().key(), t.storage().dtype());
+      out.put(t.storage().key(), t.storage());
     } else if (v instanceof Map<?, ?> m) {
-      m.values().forEach(x -> collectStorageTypes(x, out));
+      m.values().forEach(x -> collectStorages(x, out, seen, depth + 1));
     } else if (v instanceof List<?> l) {
-      l.forEach(x -> collectStorageTypes(x, out));
+      l.forEach(x -> collectStorages(x, out, seen, depth + 1));
     } else if (v instanceof Py.Tuple t) {
-      t.items().forEach(x -> collectStorageTypes(x, out));
+      t.items().forEach(x -> collectStorages(x, out, seen, depth + 1));
+    } else if (v instanceof Py.Opaque o) {
+      collectStorages(o.state(), out, seen, depth + 1);
     }
   }
 
-  private static Object read(ByteBuffer buf, Function<Py.Tuple, Object> persistent) throws IOException {
-    return PickleReader.unwrapNone(new PickleReader(buf, persistent, TorchFiles::reduce).load());
+  private static void checkDepth(int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new IllegalStateException("values nested deeper than " + MAX_DEPTH + " levels");
+    }
+  }
+
+  private static Object pickle(ByteBuffer buf, Function<Py.Tuple, Object> persistent) throws IOException {
+    return new PickleReader(buf, persistent, TorchFiles::reduce).load();
   }
 
   /** ('storage', storage_type, key, location, numel[, view_metadata]). */
   private static Object storageRef(Py.Tuple id) {
     if (id.size() < 5 || !"storage".equals(id.get(0))) {
-      throw new IllegalStateException("unknown persistent id " + id);
+      throw new IllegalStateException("a persistent id that is not a storage");
     }
-    String type = id.get(1) instanceof Py.Global g ? g.name() : String.valueOf(id.get(1));
+    String type = id.get(1) instanceof Py.Global g ? g.name() : Py.typeName(id.get(1));
     ScalarType dtype = STORAGE_TYPES.get(type);
     if (dtype == null) {
       throw new IllegalStateException("unsupported storage type " + type);
     }
-    return new StorageRef(String.valueOf(id.get(2)), dtype, ((Number) id.get(4)).longValue());
+    if (!(id.get(2) instanceof String key) || !(id.get(4) instanceof Long numel) || numel < 0) {
+      throw new IllegalStateException("a storage id without a string key and a non-negative size");
+    }
+    return new StorageRef(key, dtype, numel);
   }
 
   /** The calls torch.save's pickles make; anything else stays opaque. */
@@ -168,10 +218,13 @@ public final class TorchFiles {
     String f = g.toString();
     switch (f) {
       case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor" -> {
-        return new TensorRef((StorageRef) args.get(0), ((Number) args.get(1)).longValue(), longs(args.get(2)), longs(args.get(3)));
+        if (args.size() < 4 || !(args.get(0) instanceof StorageRef s) || !(args.get(1) instanceof Long offset)) {
+          throw new IllegalStateException(f + " called without a storage and an offset");
+        }
+        return new TensorRef(s, offset, longs(args.get(2)), longs(args.get(3)));
       }
       case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state", "torch.nn.parameter.Parameter" -> {
-        return args.get(0);
+        return args.size() > 0 ? args.get(0) : null;
       }
       default -> {
         return null;
@@ -180,37 +233,112 @@ public final class TorchFiles {
   }
 
   private static long[] longs(Object tuple) {
-    List<?> items = ((Py.Tuple) tuple).items();
-    long[] out = new long[items.size()];
+    if (!(tuple instanceof Py.Tuple t) || t.size() > 64) {
+      throw new IllegalStateException("a tensor's sizes or strides are not a tuple of at most 64 integers");
+    }
+    long[] out = new long[t.size()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = ((Number) items.get(i)).longValue();
+      if (!(t.get(i) instanceof Long v) || v < 0) {
+        throw new IllegalStateException("a tensor's sizes or strides hold " + t.get(i));
+      }
+      out[i] = v;
     }
     return out;
   }
 
-  private static Object resolve(Object v, Function<StorageRef, Tensor> storage) {
-    if (v instanceof TensorRef t) {
-      Tensor s = storage.apply(t.storage());
+  /**
+   * Turns the pickle's value tree into plain Java values with tensors, visiting each object once:
+   * a structure that shares a sub-list a million times costs one visit, one that contains itself
+   * is refused.
+   */
+  private static final class Resolver {
+    private static final Object IN_PROGRESS = new Object();
+    private final Function<StorageRef, Tensor> storage;
+    private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>();
+
+    Resolver(Function<StorageRef, Tensor> storage) {
+      this.storage = storage;
+    }
+
+    Object resolve(Object v, int depth) {
+      if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Py.Global) {
+        return v;
+      }
+      Object known = done.get(v);
+      if (known == IN_PROGRESS) {
+        throw new IllegalStateException("a " + Py.typeName(v) + " that contains itself");
+      }
+      if (known != null) {
+        return known;
+      }
+      checkDepth(depth);
+      done.put(v, IN_PROGRESS);
+      Object out = build(v, depth);
+      done.put(v, out == null ? NULL : out);
+      return out;
+    }
+
+    private static final Object NULL = new Object();
+
+    private Object build(Object v, int depth) {
+      if (v instanceof TensorRef t) {
+        return tensor(t);
+      }
+      if (v instanceof Map<?, ?> m) {
+        Map<Object, Object> out = new LinkedHashMap<>();
+        m.forEach((k, x) -> out.put(k, unwrap(resolve(x, depth + 1))));
+        return out;
+      }
+      if (v instanceof List<?> l) {
+        List<Object> out = new ArrayList<>(l.size());
+        l.forEach(x -> out.add(unwrap(resolve(x, depth + 1))));
+        return out;
+      }
+      if (v instanceof Py.Tuple t) {
+        List<Object> out = new ArrayList<>(t.size());
+        t.items().forEach(x -> out.add(unwrap(resolve(x, depth + 1))));
+        return new Py.Tuple(out);
+      }
+      if (v instanceof Py.Opaque o && o.type() != null && isScriptModule(o.type()) && o.state() instanceof Map<?, ?> state) {
+        return resolve(state, depth + 1); // a TorchScript module's attributes
+      }
+      return v;
+    }
+
+    private static Object unwrap(Object o) {
+      return o == NULL ? null : o;
+    }
+
+    private Tensor tensor(TensorRef t) {
+      StorageRef s = t.storage();
+      long numel = 1;
+      long last = t.offset();
+      for (int i = 0; i < t.size().length; i++) {
+        numel = Math.multiplyExact(numel, t.size()[i]);
+        if (t.size()[i] > 0) {
+          last = Math.addExact(last, Math.multiplyExact(t.size()[i] - 1, t.stride()[i]));
+        }
+      }
+      if (t.size().length != t.stride().length) {
+        throw new IllegalStateException("a tensor with " + t.size().length + " sizes but " + t.stride().length + " strides");
+      }
+      if (numel > s.numel()) {
+        throw new IllegalStateException("a tensor view of " + numel + " elements over a storage of " + s.numel());
+      }
+      if (numel > 0 && last >= s.numel()) {
+        throw new IllegalStateException("a tensor view reaching element " + last + " of a storage of " + s.numel()
+            + " (offset " + t.offset() + ")");
+      }
+      Tensor st = storage.apply(s);
       try (var scope = Scopes.open()) {
-        return Tensors.keep(Tensors.stridedCopy(s, t.size(), t.stride(), t.offset()));
+        return Tensors.keep(Tensors.stridedCopy(st, t.size(), t.stride(), t.offset()));
       }
     }
-    if (v instanceof Map<?, ?> m) {
-      Map<Object, Object> out = new LinkedHashMap<>();
-      m.forEach((k, x) -> out.put(k, resolve(x, storage)));
-      return out;
-    }
-    if (v instanceof List<?> l) {
-      List<Object> out = new ArrayList<>();
-      l.forEach(x -> out.add(resolve(x, storage)));
-      return out;
-    }
-    if (v instanceof Py.Tuple t) {
-      List<Object> out = new ArrayList<>();
-      t.items().forEach(x -> out.add(resolve(x, storage)));
-      return new Py.Tuple(out);
-    }
-    return v;
+  }
+
+  /** Classes a TorchScript archive's pickle names for its modules: {@code __torch__.<...>}. */
+  private static boolean isScriptModule(Py.Global g) {
+    return g.module().equals("__torch__") || g.module().startsWith("__torch__.");
   }
 
   private static Tensor storageTensor(byte[] bytes, ScalarType dtype) {
@@ -218,7 +346,7 @@ public final class TorchFiles {
     return Tensors.fromRawBytes(bytes, dtype, n);
   }
 
-  private static long elementSize(ScalarType t) {
+  static long elementSize(ScalarType t) {
     return switch (t) {
       case Double, Long -> 8;
       case Float, Int -> 4;
@@ -227,75 +355,16 @@ public final class TorchFiles {
     };
   }
 
-  private static String storageName(Tensor t) {
-    int v = t.scalar_type().value;
-    for (Map.Entry<String, ScalarType> e : STORAGE_TYPES.entrySet()) {
-      if (e.getValue().value == v && !e.getKey().equals("UntypedStorage")) {
-        return e.getKey();
-      }
-    }
-    throw new IllegalArgumentException("cannot save a tensor of type " + t.scalar_type());
+  private static String oneLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("");
   }
 
   /**
-   * Writes {@code value} as torch.save would (zip format, pickle protocol 2): maps become dicts
-   * ({@link Py.OrderedDict} for state dicts), tensors become CPU tensors with their own storage.
-   * The write is atomic.
+   * Writes {@code value} as torch.save would (zip format, pickle protocol 2), so that PyTorch reads
+   * it with {@code torch.load(f, weights_only=True)}: maps become dicts ({@link Py.OrderedDict}
+   * for state dicts), tensors become CPU tensors with their own storage. The write is atomic.
    */
   public static void save(Path file, Object value) throws IOException {
-    List<byte[]> storages = new ArrayList<>();
-    PickleWriter writer = new PickleWriter(v -> {
-      if (!(v instanceof Tensor t)) {
-        return v;
-      }
-      Tensor c = t.contiguous();
-      byte[] bytes = new byte[Math.toIntExact(c.nbytes())];
-      if (bytes.length > 0) {
-        Tensors.readBytes(c, 0, bytes, bytes.length);
-      }
-      String key = Integer.toString(storages.size());
-      storages.add(bytes);
-      long[] size = Tensors.shape(c);
-      long[] stride = new long[size.length];
-      long s = 1;
-      for (int i = size.length - 1; i >= 0; i--) {
-        stride[i] = s;
-        s *= size[i];
-      }
-      Py.Tuple id = new Py.Tuple(List.of("storage", new Py.Global("torch", storageName(c)), key, "cpu", c.numel()));
-      return new Py.Reduce(new Py.Global("torch._utils", "_rebuild_tensor_v2"), new Py.Tuple(List.of(
-          new Py.Persistent(id), 0L, boxed(size), boxed(stride), Boolean.FALSE, new Py.OrderedDict(Map.of()))));
-    });
-    byte[] pickle = writer.pickle(value);
-    String name = "archive";
-    AtomicFiles.write(file, temp -> {
-      try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20);
-          ZipOutputStream zip = new ZipOutputStream(os)) {
-        stored(zip, name + "/data.pkl", pickle);
-        stored(zip, name + "/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
-        for (int i = 0; i < storages.size(); i++) {
-          stored(zip, name + "/data/" + i, storages.get(i));
-        }
-        stored(zip, name + "/version", "3\n".getBytes(StandardCharsets.US_ASCII));
-      }
-    });
-  }
-
-  private static Py.Tuple boxed(long[] a) {
-    return new Py.Tuple(Arrays.stream(a).boxed().toList());
-  }
-
-  /** torch's reader takes stored (uncompressed) records, as torch.save writes them. */
-  private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
-    ZipEntry e = new ZipEntry(name);
-    e.setMethod(ZipEntry.STORED);
-    e.setSize(data.length);
-    e.setCompressedSize(data.length);
-    CRC32 crc = new CRC32();
-    crc.update(data);
-    e.setCrc(crc.getValue());
-    zip.putNextEntry(e);
-    zip.write(data);
-    zip.closeEntry();
+    TorchFileWriter.save(file, value);
   }
 }

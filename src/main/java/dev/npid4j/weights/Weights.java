@@ -5,10 +5,9 @@ import dev.npid4j.torch.NoGrad;
 import dev.npid4j.UserError;
 import dev.npid4j.config.EvalSettings.WeightsInit;
 import dev.npid4j.model.NpidModel;
-import dev.npid4j.torch.Archives;
+import dev.npid4j.engine.CheckpointFile;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,26 +40,16 @@ public final class Weights {
     if (!Files.isRegularFile(file)) {
       throw new UserError("config.MODEL.WEIGHTS_INIT.PARAMS_FILE: no such file: " + file);
     }
-    try {
-      if (TorchFiles.isLibtorchArchive(file)) {
-        Map<String, Tensor> all = Archives.tensors(file);
-        Map<String, Tensor> model = new LinkedHashMap<>();
-        all.forEach((k, v) -> {
-          if (k.startsWith("model.")) {
-            model.put(k.substring("model.".length()), v);
-          }
-        });
-        if (model.isEmpty()) {
-          throw new UserError(file + " is a libtorch archive but not an npid4j checkpoint (no model.* tensors)");
-        }
-        return new Loaded(model, all.get("loss.memory"), "npid4j checkpoint",
-            all.containsKey("epoch") ? all.get("epoch").item_long() : 0, all.containsKey("iteration") ? all.get("iteration").item_long() : 0);
-      }
-    } catch (IOException e) {
-      throw new UserError("cannot read " + file + ": " + e.getMessage());
+    TorchFiles.Contents contents = TorchFiles.read(file);
+    var checkpoint = CheckpointFile.of(contents.value(), file);
+    if (checkpoint.isPresent()) {
+      CheckpointFile ck = checkpoint.get();
+      return new Loaded(ck.model(), ck.memory(), "npid4j checkpoint", ck.epoch(), ck.iteration());
     }
-    Object root = TorchFiles.load(file);
-    return fromPython(root, cfg, file);
+    if (contents.scripted()) {
+      throw TorchFiles.scriptRefusal(file);
+    }
+    return fromPython(contents.value(), cfg, file);
   }
 
   @SuppressWarnings("unchecked")

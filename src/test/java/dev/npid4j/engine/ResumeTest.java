@@ -141,6 +141,70 @@ class ResumeTest {
         dir.resolve("b/model_final_checkpoint_phase2.torch"))).contains("loss.memory");
   }
 
+  /**
+   * A run directory from before checkpoint format 2 (libtorch archives, written here as the former
+   * Checkpoints.save wrote them) resumes through the safe reader and ends bitwise identical.
+   */
+  @Test
+  void aFormerLibtorchArchiveCheckpointResumesExactly(@TempDir Path dir) throws IOException {
+    Path ref = dir.resolve("ref");
+    train(config(ref), -1);
+    Path run = dir.resolve("run");
+    train(config(run), 5);
+    StopSignal.reset();
+    Path ck = run.resolve("model_iteration5.torch");
+    CheckpointFile f2 = CheckpointFile.read(ck);
+    assertThat(f2.format()).isEqualTo(2);
+    writeFormat1(f2, ck);
+    assertThat(CheckpointFile.read(ck).format()).isEqualTo(1);
+    assertThat(CheckpointCompare.differences(ck, ck)).isEmpty();
+    train(config(run), -1);
+    assertThat(CheckpointCompare.differences(ref.resolve("model_final_checkpoint_phase2.torch"),
+        run.resolve("model_final_checkpoint_phase2.torch"))).isEmpty();
+  }
+
+  /** The layout of checkpoint format 1: nested libtorch archives (model by module path), scalars as tensors, JSON as bytes. */
+  private static void writeFormat1(CheckpointFile c, Path file) throws IOException {
+    OutputArchive root = new OutputArchive();
+    root.write("format", torch.tensor(1L));
+    java.util.Map<String, OutputArchive> modules = new java.util.TreeMap<>();
+    modules.put("", new OutputArchive());
+    c.model().forEach((k, v) -> {
+      String[] parts = k.split("\\.");
+      String path = "";
+      for (int i = 0; i < parts.length - 1; i++) {
+        path = path.isEmpty() ? parts[i] : path + "." + parts[i];
+        modules.computeIfAbsent(path, p -> new OutputArchive());
+      }
+      modules.get(path).write(parts[parts.length - 1], v);
+    });
+    // children into parents, deepest first
+    List<String> paths = new ArrayList<>(modules.keySet());
+    paths.sort(java.util.Comparator.comparingInt((String p) -> p.split("\\.").length).reversed());
+    for (String p : paths) {
+      if (!p.isEmpty()) {
+        int dot = p.lastIndexOf('.');
+        modules.get(dot < 0 ? "" : p.substring(0, dot)).write(p.substring(dot + 1), modules.get(p));
+      }
+    }
+    root.write("model", modules.get(""));
+    OutputArchive l = new OutputArchive();
+    l.write("memory", c.memory());
+    l.write("Z", torch.tensor(c.z()));
+    root.write("loss", l);
+    OutputArchive o = new OutputArchive();
+    c.momentum().forEach((i, t) -> o.write("momentum_buffer_" + i, t));
+    o.write("started", torch.tensor(c.started() ? 1L : 0L));
+    root.write("optimizer", o);
+    root.write("epoch", torch.tensor((long) c.epoch()));
+    root.write("step_in_epoch", torch.tensor((long) c.stepInEpoch()));
+    root.write("iteration", torch.tensor(c.iteration()));
+    root.write("rng_state", c.rngState());
+    root.write("meta_json", dev.npid4j.torch.Tensors.fromBytes(c.metaJson().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    Files.delete(file);
+    root.save_to(file.toString());
+  }
+
   @Test
   void keepsTheLastNAndResumesFromTheNewest(@TempDir Path dir) throws IOException {
     Path run = dir.resolve("run");
