@@ -1,7 +1,7 @@
 """PyTorch side of ExportRoundTripTest: no npid4j code, only torch, torchvision and numpy.
 
 1. Loads npid4j's torchvision export into torchvision's resnet18 (strict=False must miss only
-   fc.*) and npid4j's VISSL export (trunk + linear head), runs the same input, saves the outputs.
+   fc.*) and npid4j's VISSL export, both with weights_only=True (PyTorch's safe loader) (trunk + linear head), runs the same input, saves the outputs.
 2. Writes a randomly initialised torchvision resnet18 (random BN statistics) with torch.save in
    the zip format, in the legacy format, and in VISSL's layout with a linear head, plus its
    outputs on the same input, for npid4j to load and compare.
@@ -25,13 +25,13 @@ def no_fc(m):
 
 # 1. npid4j -> PyTorch
 m = torchvision.models.resnet18()
-res = m.load_state_dict(torch.load(d + "/tv.pth"), strict=False)
+res = m.load_state_dict(torch.load(d + "/tv.pth", weights_only=True), strict=False)
 assert sorted(res.missing_keys) == ["fc.bias", "fc.weight"], res.missing_keys
 assert not res.unexpected_keys, res.unexpected_keys
 with torch.no_grad():
     np.save(d + "/py_from_tv.npy", no_fc(m)(x).numpy())
 
-ck = torch.load(d + "/vissl.torch")
+ck = torch.load(d + "/vissl.torch", weights_only=True)
 model = ck["classy_state_dict"]["base_model"]["model"]
 trunk = {k[len("_feature_blocks."):]: v for k, v in model["trunk"].items()}
 m2 = torchvision.models.resnet18()

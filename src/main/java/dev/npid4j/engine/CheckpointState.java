@@ -30,7 +30,7 @@ public record CheckpointState(Position next, Totals totals, Provenance provenanc
   public record Provenance(String npid4jVersion, String npid4jCommit, String libtorchVersion, String data, String dataFingerprint,
       String experiment, String configYaml) {}
 
-  /** The JSON object stored in the checkpoint (the position is stored as tensors, see {@link Checkpoints}). */
+  /** The JSON object stored in the checkpoint (the position is stored next to it, see {@link Checkpoints}). */
   String toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("format", Checkpoints.FORMAT);

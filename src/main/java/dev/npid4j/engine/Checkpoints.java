@@ -59,7 +59,8 @@ public final class Checkpoints {
     root.put("model", new Py.OrderedDict(StateDict.of(model)));
     Map<String, Object> l = new LinkedHashMap<>();
     l.put("memory", loss.memory());
-    l.put("Z", loss.z());
+    // a tensor, not a Python float: the weights_only loader of PyTorch 1.13 (Debian 12's) has no BINFLOAT
+    l.put("Z", Tensors.fromDoubles(new double[] {loss.z()}, 1));
     root.put("loss", l);
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("momentum_buffers", new ArrayList<Object>(sgd.momentumBuffers()));

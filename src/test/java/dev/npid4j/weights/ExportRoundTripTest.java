@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the same outputs. CI sets NPID4J_REQUIRE_PYTORCH=1, so there a missing PyTorch fails the test.
  */
 @Tag("e2e") // an end-to-end run: left out by mvn -B test -DexcludedGroups=e2e
-class ExportRoundTripTest {
+public class ExportRoundTripTest {
   static final WeightsInit DEFAULT_INIT = new WeightsInit("", "classy_state_dict", "", "", List.of("num_batches_tracked"));
   static final double TOLERANCE = 1e-4;
 
@@ -43,7 +43,7 @@ class ExportRoundTripTest {
     Torch.setThreads(2);
   }
 
-  static String python() {
+  public static String python() {
     String p = System.getenv("NPID4J_PYTHON");
     if (p != null) {
       return p;
@@ -51,7 +51,7 @@ class ExportRoundTripTest {
     return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   }
 
-  static boolean pytorchAvailable() {
+  public static boolean pytorchAvailable() {
     try {
       Process p = new ProcessBuilder(python(), "-c", "import torch, torchvision, numpy").redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
