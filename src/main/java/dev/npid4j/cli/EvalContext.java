@@ -37,7 +37,7 @@ final class EvalContext {
     }
     this.trained = TrainedModel.open(cfg, ev, headsOptional, out);
     this.outDir = TrainedModel.outputDir(cfg, ev);
-    Files.createDirectories(outDir);
+    dev.npid4j.formats.AtomicFiles.requireWritableDirectory(outDir, "the output folder " + outDir);
   }
 
   /** A split ("train" or "test"), read with the TEST transforms: evaluation never augments. */

@@ -1,6 +1,7 @@
 package dev.npid4j.cli;
 
 import dev.npid4j.UserError;
+import dev.npid4j.distributed.CollectiveFailure;
 import dev.npid4j.engine.TrainingFailure;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -26,9 +27,10 @@ public final class Main implements Runnable {
     cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
       boolean verbose = parseResult.hasMatchedOption("--verbose");
       PrintWriter err = cmd.getErr();
-      if (ex instanceof UserError || ex instanceof TrainingFailure) {
+      if (ex instanceof UserError || ex instanceof TrainingFailure || ex instanceof CollectiveFailure) {
         // one clear line; the trace only on request
-        err.println((ex instanceof UserError ? "npid4j: error: " : "npid4j: training stopped: ") + ex.getMessage());
+        err.println((ex instanceof UserError ? "npid4j: error: " : ex instanceof CollectiveFailure ? "npid4j: distributed run failed: "
+            : "npid4j: training stopped: ") + ex.getMessage());
         if (verbose) {
           ex.printStackTrace(err);
         }
@@ -48,6 +50,16 @@ public final class Main implements Runnable {
       err.flush();
       return 2;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (StackOverflowError e) {
+      // the readers bound their own recursion; this is the net under anything they missed
+      System.err.println("npid4j: error: an input is nested too deeply to read (stack overflow); nothing was written");
+      return 2;
+    } catch (OutOfMemoryError e) {
+      System.err.println("npid4j: error: out of Java heap (" + e.getMessage() + "): an input is larger than this JVM may hold;"
+          + " give more with JAVA_TOOL_OPTIONS=-Xmx<size>, or check the input");
+      return 2;
+    }
   }
 }

@@ -7,6 +7,7 @@ import dev.npid4j.distributed.Launch;
 import dev.npid4j.distributed.LocalLauncher;
 import dev.npid4j.distributed.Rendezvous;
 import dev.npid4j.data.Datasets;
+import dev.npid4j.engine.TrainSummary;
 import dev.npid4j.engine.Trainer;
 import dev.npid4j.torch.Devices;
 import dev.npid4j.engine.TrainingFailure;
@@ -57,8 +58,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     Rendezvous r = ((Launch.Worker) plan).rendezvous();
     if (r.worldSize() == 1) {
-      new Trainer(cfg, System.out).run();
-      return 0;
+      TrainSummary s = new Trainer(cfg, System.out).run();
+      return s.stoppedBySignal() ? s.stoppedExitCode() : 0;
     }
     return trainAsRank(cfg, r);
   }
@@ -67,8 +68,9 @@ final class TrainCommand implements Callable<Integer> {
   private static int trainAsRank(RunConfig cfg, Rendezvous r) {
     GlooCommunicator comm = GlooCommunicator.connect(r, cfg.machine().device().equals("gpu"));
     PrintStream out = r.rank() == 0 ? System.out : new PrintStream(OutputStream.nullOutputStream());
+    TrainSummary s;
     try {
-      new Trainer(cfg, out, comm, r.localWorldSize()).run();
+      s = new Trainer(cfg, out, comm, r.localWorldSize()).run();
     } catch (CollectiveFailure e) {
       // name who is missing when c10d can tell; the process group is not reused after this
       String lost = comm.diagnoseLostRanks(Duration.ofSeconds(3));
@@ -76,6 +78,6 @@ final class TrainCommand implements Callable<Integer> {
           + "; running the same command again on every node resumes from the last checkpoint");
     }
     comm.close();
-    return 0;
+    return s.stoppedBySignal() ? s.stoppedExitCode() : 0;
   }
 }

@@ -154,9 +154,15 @@ public final class ConfigComposer {
   static Map<String, Object> parseYaml(String text, String source) {
     Object doc;
     try {
-      doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+      LoaderOptions limits = new LoaderOptions();
+      // configs have no use for many aliases; each one is copied when the tree is normalised
+      limits.setMaxAliasesForCollections(20);
+      limits.setAllowRecursiveKeys(false);
+      doc = new Yaml(new SafeConstructor(limits)).load(text);
     } catch (YAMLException e) {
       throw new ConfigError(source + " is not valid YAML: " + e.getMessage().replace('\n', ' '));
+    } catch (StackOverflowError e) {
+      throw new ConfigError(source + " is nested too deeply to be a config");
     }
     if (doc == null) {
       return new java.util.LinkedHashMap<>();
@@ -164,7 +170,7 @@ public final class ConfigComposer {
     if (!(doc instanceof Map<?, ?> m)) {
       throw new ConfigError(source + " must hold a YAML map at the top level");
     }
-    return YamlValues.normaliseMap(m);
+    return YamlValues.normaliseDocument(m, source);
   }
 
   private static String resourceText(String path) {

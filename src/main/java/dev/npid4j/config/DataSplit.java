@@ -23,7 +23,8 @@ public record DataSplit(
     long dataLimit,
     boolean dropLast,
     int syntheticImageSize,
-    int syntheticClasses) {
+    int syntheticClasses,
+    long maxImagePixels) {
   public boolean isEmpty() {
     return sources.isEmpty();
   }
@@ -53,6 +54,17 @@ public record DataSplit(
     return new DataSplit(name, sources, Values.strings(t, p + "DATASET_NAMES"), Values.strings(t, p + "DATA_PATHS"),
         Values.strings(t, p + "LABEL_SOURCES"), Values.strings(t, p + "LABEL_PATHS"), labelType, Values.positive(t, p + "BATCHSIZE_PER_REPLICA"),
         Transforms.fromConfig(t.getList(p + "TRANSFORMS"), p + "TRANSFORMS"), !t.getList(p + "TRANSFORMS").isEmpty(), limit, t.getBool(p + "DROP_LAST"), Values.positive(t, p + "DEFAULT_GRAY_IMG_SIZE"),
-        Values.nonNegative(t, p + "RANDOM_SYNTHETIC_LABELS"));
+        Values.nonNegative(t, p + "RANDOM_SYNTHETIC_LABELS"), maxImagePixels(t));
+  }
+
+  /** config.DATA.MAX_IMAGE_PIXELS: images whose header declares more are refused before decoding, as Pillow's limit. */
+  private static long maxImagePixels(ConfigTree t) {
+    String key = "config.DATA.MAX_IMAGE_PIXELS";
+    long v = t.getLong(key);
+    long hard = (Integer.MAX_VALUE - 16) / 3;
+    if (v < 1 || v > hard) {
+      throw new ConfigError(key + " must be 1.." + hard + " (3 planes of float pixels fill one Java array), got " + v);
+    }
+    return v;
   }
 }

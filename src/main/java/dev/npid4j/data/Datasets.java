@@ -26,7 +26,7 @@ public final class Datasets {
           split.syntheticClasses(), seed + (split.name().equals("TRAIN") ? 0 : 7919));
       case "disk_folder" -> {
         List<String> paths = paths(split, key);
-        yield ImageFiles.folder(Path.of(paths.get(0)), split.syntheticImageSize());
+        yield ImageFiles.folder(Path.of(paths.get(0)), split.syntheticImageSize()).withMaxPixels(split.maxImagePixels());
       }
       case "disk_filelist" -> {
         List<String> paths = paths(split, key);
@@ -35,7 +35,7 @@ public final class Datasets {
           throw new UserError(key + "LABEL_SOURCES has disk_filelist but " + key + "LABEL_PATHS is empty: give the .npy of labels");
         }
         yield FileLists.open(Path.of(paths.get(0)), labelled ? Path.of(paths.get(1)) : null, split.syntheticImageSize(),
-            key + "DATA_PATHS");
+            key + "DATA_PATHS").withMaxPixels(split.maxImagePixels());
       }
       default -> throw new IllegalStateException("unvalidated data source " + source);
     };

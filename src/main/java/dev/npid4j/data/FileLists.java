@@ -49,7 +49,7 @@ public final class FileLists {
       } else {
         List<Integer> lab = new ArrayList<>();
         int lineNo = 0;
-        for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+        for (String line : lines(list, where)) {
           lineNo++;
           String t = line.strip();
           if (t.isEmpty() || t.startsWith("#")) {
@@ -90,6 +90,10 @@ public final class FileLists {
     }
     if (!named && labels.length > 0 && labels[0] >= 0) {
       int max = Arrays.stream(labels).max().orElse(-1);
+      if (max >= MAX_CLASSES) {
+        throw new UserError(where + ": label " + max + " implies " + (max + 1L) + " classes, over the limit of " + MAX_CLASSES
+            + " (labels are class indices 0..classes-1)");
+      }
       for (int c = 0; c <= max; c++) {
         classes.add(Integer.toString(c));
       }
@@ -98,6 +102,40 @@ public final class FileLists {
     ImageFiles images = ImageFiles.list("disk_filelist " + list + " (" + files.size() + " images, " + what + ")", files, labels, classes,
         grayFallbackSize);
     return named ? images.withLabelsFromNames() : images;
+  }
+
+  /** Longest line of a text file list: far above any path (PATH_MAX is 4096). */
+  static final int MAX_LINE = 65_536;
+  /** Most classes the labels may imply (0..max label): ImageNet-22k has 21,841. */
+  static final int MAX_CLASSES = 1 << 20;
+
+  /** The lines of a text file list, each checked for length as it is read (a file without newlines is not held whole). */
+  private static List<String> lines(Path list, String where) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (java.io.Reader r = new java.io.InputStreamReader(Files.newInputStream(list),
+        StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT))) {
+      StringBuilder line = new StringBuilder();
+      char[] buf = new char[1 << 16];
+      int n;
+      while ((n = r.read(buf)) > 0) {
+        for (int i = 0; i < n; i++) {
+          char c = buf[i];
+          if (c == '\n') {
+            out.add(line.toString());
+            line.setLength(0);
+          } else if (line.length() >= MAX_LINE) {
+            throw new UserError(where + ": " + list + " line " + (out.size() + 1) + " is longer than " + MAX_LINE
+                + " characters: not a file list");
+          } else {
+            line.append(c);
+          }
+        }
+      }
+      if (line.length() > 0) {
+        out.add(line.toString());
+      }
+    }
+    return out;
   }
 
   private static boolean namedLabels(Path labelFile, String where) {
@@ -165,7 +203,12 @@ public final class FileLists {
   }
 
   private static Path resolve(Path list, String p) {
-    Path path = Path.of(p);
+    Path path;
+    try {
+      path = Path.of(p);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new UserError(list + ": '" + p.replace("\0", "\\0") + "' is not a path (" + e.getReason() + ")");
+    }
     return path.isAbsolute() ? path : list.toAbsolutePath().getParent().resolve(path).normalize();
   }
 }

@@ -36,12 +36,31 @@ import javax.imageio.stream.ImageInputStream;
 final class ImageDecoder {
   private ImageDecoder() {}
 
+  /** Pillow's Image.MAX_IMAGE_PIXELS, the default of config.DATA.MAX_IMAGE_PIXELS. */
+  static final long PILLOW_MAX_PIXELS = 89_478_485;
+  /** The most any limit may allow: 3 planes of float pixels must fit one Java array. */
+  static final long HARD_MAX_PIXELS = (Integer.MAX_VALUE - 16) / 3;
+
+  /** An image whose header declares more pixels than the limit: refused before its pixels are decoded. */
+  static final class TooManyPixels extends RuntimeException {
+    TooManyPixels(long width, long height, long limit) {
+      super(width + " x " + height + " = " + width * height + " pixels, over the limit of " + limit
+          + " (config.DATA.MAX_IMAGE_PIXELS, Pillow's MAX_IMAGE_PIXELS)");
+    }
+  }
+
+  private static void checkPixels(long width, long height, long maxPixels) {
+    if (width <= 0 || height <= 0 || width * height > Math.min(maxPixels, HARD_MAX_PIXELS)) {
+      throw new TooManyPixels(width, height, Math.min(maxPixels, HARD_MAX_PIXELS));
+    }
+  }
+
   /**
    * ImageIO's decode, refusing what Pillow refuses: a reader warning (a truncated JPEG, which
    * ImageIO would hand back with its missing part filled) makes the file unreadable, as
    * Pillow's "image file is truncated" does for VISSL's loader.
    */
-  private static BufferedImage read(byte[] file, int length) {
+  private static BufferedImage read(byte[] file, int length, long maxPixels) {
     try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(file, 0, length))) {
       if (in == null) {
         return null;
@@ -55,18 +74,24 @@ final class ImageDecoder {
         boolean[] warned = {false};
         reader.addIIOReadWarningListener((source, warning) -> warned[0] = true);
         reader.setInput(in, true, true);
+        checkPixels(reader.getWidth(0), reader.getHeight(0), maxPixels); // the header only: nothing decoded yet
         BufferedImage img = reader.read(0);
         return warned[0] ? null : img;
       } finally {
         reader.dispose();
       }
+    } catch (TooManyPixels e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       return null;
     }
   }
 
-  /** The image as 3 x H x W floats in 0..255, or null when it cannot be decoded. */
-  static Image decode(Path file) {
+  /**
+   * The image as 3 x H x W floats in 0..255, or null when it cannot be decoded; {@link TooManyPixels}
+   * when its header declares more than {@code maxPixels} pixels (a decompression bomb).
+   */
+  static Image decode(Path file, long maxPixels) {
     byte[] bytes;
     int length;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -86,13 +111,15 @@ final class ImageDecoder {
     } catch (IOException | RuntimeException e) {
       return null;
     }
-    if (OpenCvJpeg.isCompleteJpeg(bytes, length)) {
+    long[] jpegSize = OpenCvJpeg.isCompleteJpeg(bytes, length) ? OpenCvJpeg.frameSize(bytes, length) : null;
+    if (jpegSize != null) {
+      checkPixels(jpegSize[0], jpegSize[1], maxPixels);
       Image fast = OpenCvJpeg.decode(bytes, length);
       if (fast != null) {
         return fast;
       }
     }
-    BufferedImage img = read(bytes, length);
+    BufferedImage img = read(bytes, length, maxPixels);
     if (img == null) {
       return null;
     }

@@ -29,6 +29,7 @@ public final class ImageFiles implements Dataset {
   private final List<String> classes;
   private final int grayFallbackSize;
   private boolean labelsFromNames;
+  private long maxPixels = ImageDecoder.PILLOW_MAX_PIXELS;
   private final java.util.concurrent.ConcurrentSkipListSet<String> unreadable = new java.util.concurrent.ConcurrentSkipListSet<>();
 
   private ImageFiles(String description, List<Path> files, int[] labels, List<String> classes, int grayFallbackSize) {
@@ -45,6 +46,12 @@ public final class ImageFiles implements Dataset {
       throw new IllegalArgumentException(files.size() + " files but " + labels.length + " labels");
     }
     return new ImageFiles(description, List.copyOf(files), labels.clone(), List.copyOf(classes), grayFallbackSize);
+  }
+
+  /** The same files, decoded with a pixel limit of {@code maxPixels} (config.DATA.MAX_IMAGE_PIXELS). */
+  ImageFiles withMaxPixels(long maxPixels) {
+    this.maxPixels = maxPixels;
+    return this;
   }
 
   /** The same files, their labels marked as read from class names (see {@link Dataset#labelsFromNames}). */
@@ -106,10 +113,17 @@ public final class ImageFiles implements Dataset {
 
   @Override
   public Image image(int index) {
-    Image img = ImageDecoder.decode(files.get(index));
+    Image img;
+    String why = "";
+    try {
+      img = ImageDecoder.decode(files.get(index), maxPixels);
+    } catch (ImageDecoder.TooManyPixels e) {
+      img = null;
+      why = " (" + e.getMessage() + ")";
+    }
     if (img == null) {
-      if (unreadable.add(files.get(index).toString()) && unreadable.size() <= 5) {
-        System.err.println("npid4j: warning: cannot decode " + files.get(index) + "; using a gray image (VISSL's rule)");
+      if (unreadable.add(files.get(index).toString()) && (unreadable.size() <= 5 || !why.isEmpty())) {
+        System.err.println("npid4j: warning: cannot decode " + files.get(index) + why + "; using a gray image (VISSL's rule)");
       }
       int n = 3 * grayFallbackSize * grayFallbackSize;
       float[] gray = ImageBuffers.take(n);

@@ -17,6 +17,40 @@ final class OpenCvJpeg {
     return n > 4 && b[0] == (byte) 0xFF && b[1] == (byte) 0xD8 && b[n - 2] == (byte) 0xFF && b[n - 1] == (byte) 0xD9;
   }
 
+  /**
+   * Width and height from the JPEG's frame header (the first SOFn marker), or null where the
+   * markers cannot be followed; read before decoding so that a pixel limit applies to the header.
+   */
+  static long[] frameSize(byte[] b, int n) {
+    int i = 2;
+    while (i + 9 < n) {
+      if (b[i] != (byte) 0xFF) {
+        return null;
+      }
+      int marker = b[i + 1] & 0xff;
+      if (marker == 0xFF) {
+        i++; // fill byte
+        continue;
+      }
+      if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+        i += 2; // markers without a length
+        continue;
+      }
+      int len = ((b[i + 2] & 0xff) << 8) | (b[i + 3] & 0xff);
+      boolean frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (frame) {
+        long height = ((b[i + 5] & 0xff) << 8) | (b[i + 6] & 0xff);
+        long width = ((b[i + 7] & 0xff) << 8) | (b[i + 8] & 0xff);
+        return new long[] {width, height};
+      }
+      if (len < 2) {
+        return null;
+      }
+      i += 2 + len;
+    }
+    return null;
+  }
+
   /** 3 x H x W floats in 0..255, or null when OpenCV should not or cannot take this file. */
   static Image decode(byte[] jpeg, int length) {
     OpenCvDecoder.Pixels p = OpenCvDecoder.decode(jpeg, length, ImageBuffers::pixelBytes);

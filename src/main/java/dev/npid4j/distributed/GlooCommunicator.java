@@ -78,6 +78,9 @@ public final class GlooCommunicator implements Communicator {
         // the C++ field is uint16_t: the cast keeps the bits of ports above 32767
         o.port((short) r.port()).isServer(r.rank() == 0).waitWorkers(true)
             .numWorkers(Torch.sizeT(r.worldSize())).timeout(ms);
+        if (r.rank() == 0) {
+          listenWhereAllowed(r, o);
+        }
         store = new TCPStore(r.host(), o);
       } else {
         store = new FileStore(r.file(), r.worldSize());
@@ -100,16 +103,46 @@ public final class GlooCommunicator implements Communicator {
   }
 
   /**
-   * The network device Gloo binds: loopback for a job on 127.0.0.1/localhost, the interface in
-   * GLOO_SOCKET_IFNAME when set (as in PyTorch), else the address this host's name resolves to.
+   * Rank 0's store socket: bound by npid4j on loopback for a job whose host is a loopback name (or
+   * where NPID4J_STORE_BIND says) and handed to libtorch, which would otherwise bind every interface.
+   */
+  private static void listenWhereAllowed(Rendezvous r, TCPStoreOptions o) {
+    java.net.InetAddress bind;
+    try {
+      bind = StoreSocket.bindAddress(r.host(), System.getenv(StoreSocket.BIND_ENV));
+    } catch (java.net.UnknownHostException e) {
+      throw new dev.npid4j.UserError("rank 0: cannot resolve " + e.getMessage() + " (the rendezvous host, or " + StoreSocket.BIND_ENV + ")");
+    }
+    if (bind == null) {
+      return; // every interface, as PyTorch: a multi-machine job on a network the user trusts
+    }
+    java.util.OptionalInt fd;
+    try {
+      fd = StoreSocket.listen(bind, r.port());
+    } catch (java.io.IOException e) {
+      throw new dev.npid4j.UserError(String.format(Locale.ROOT, "rank 0: cannot listen for the rendezvous on %s:%d (%s)",
+          bind.getHostAddress(), r.port(), e.getMessage()));
+    }
+    if (fd.isPresent()) {
+      o.masterListenFd(new org.bytedeco.pytorch.IntOptional(fd.getAsInt()));
+    } else {
+      System.err.println("npid4j: warning: the rendezvous store listens on every interface, not only " + bind.getHostAddress()
+          + ": start the JVM with --add-opens java.base/sun.nio.ch=ALL-UNNAMED (bin/npid4j does) to restrict it");
+    }
+  }
+
+  /**
+   * The network device Gloo binds: the interface in GLOO_SOCKET_IFNAME when set (as in PyTorch),
+   * loopback for a job whose ranks are all on this machine or that meets on 127.0.0.1/localhost,
+   * else the address this host's name resolves to.
    */
   private static Device device(Rendezvous r) {
     String ifname = System.getenv("GLOO_SOCKET_IFNAME");
     if (ifname != null && !ifname.isBlank()) {
       return ProcessGroupGloo.createDeviceForInterface(ifname.split(",")[0]);
     }
-    if (r.initMethod().equals("tcp") && (r.host().equals("127.0.0.1") || r.host().equals("localhost"))) {
-      return ProcessGroupGloo.createDeviceForHostname("127.0.0.1");
+    if (r.localWorldSize() == r.worldSize() || r.initMethod().equals("tcp") && (r.host().equals("127.0.0.1") || r.host().equals("localhost"))) {
+      return ProcessGroupGloo.createDeviceForHostname("127.0.0.1"); // every rank on this machine: nothing listens beyond it
     }
     return ProcessGroupGloo.createDefaultDevice();
   }

@@ -3,8 +3,6 @@ package dev.npid4j.distributed;
 import dev.npid4j.UserError;
 import dev.npid4j.config.DistributedConfig;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +11,8 @@ import java.util.Map;
 /**
  * What this process is in a job, from the config and the environment, with VISSL's launcher
  * rules (docs/vissl-compatibility.md): world = NUM_NODES x NUM_PROC_PER_NODE, rank = P x node_id + local
- * rank, RUN_ID host:port (tcp) or a path (file), {@code auto} for one node only.
+ * rank, RUN_ID host:port (tcp) or a path (file), {@code auto} for one node only (a store file in
+ * a private folder, whatever INIT_METHOD says: a job on one machine opens no rendezvous port).
  *
  * <ul>
  *   <li>RANK and WORLD_SIZE in the environment (torchrun, or npid4j's own launcher): this
@@ -92,8 +91,9 @@ public final class Launch {
             throw new UserError("config.DISTRIBUTED.RUN_ID=auto works on one node only: with NUM_NODES=" + d.numNodes()
                 + " give node 0's address, e.g. config.DISTRIBUTED.RUN_ID=node0:29500, to every node");
           }
-          host = "127.0.0.1";
-          port = freePort();
+          // one machine: the ranks meet at a store file in a private folder, so nothing listens on
+          // the network for the rendezvous and no port is picked and bound later (a race)
+          return spawnOrWork(nodeId, p, world, "file", "", 0, privateStoreFile(), timeout);
         } else {
           int colon = d.runId().lastIndexOf(':');
           if (colon <= 0) {
@@ -111,12 +111,7 @@ public final class Launch {
             throw new UserError("config.DISTRIBUTED.RUN_ID=auto works on one node only: with NUM_NODES=" + d.numNodes()
                 + " give a file on a shared file system, e.g. config.DISTRIBUTED.RUN_ID=/shared/job42.store");
           }
-          try {
-            Path dir = Files.createTempDirectory("npid4j-store");
-            file = dir.resolve("store").toString();
-          } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the rendezvous file", e);
-          }
+          file = privateStoreFile();
         }
         return spawnOrWork(nodeId, p, world, "file", "", 0, file, timeout);
       }
@@ -173,13 +168,14 @@ public final class Launch {
     }
   }
 
-  /** A port the kernel just handed out and released: what VISSL's RUN_ID=auto does. */
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
+  /** A store file in a new folder only this user can open (mode 700). */
+  private static String privateStoreFile() {
+    try {
+      Path dir = Files.createTempDirectory("npid4j-store", java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      return dir.resolve("store").toString();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot find a free TCP port for RUN_ID=auto", e);
+      throw new UserError("cannot create the rendezvous folder in " + System.getProperty("java.io.tmpdir") + ": " + e.getMessage());
     }
   }
 }

@@ -18,7 +18,9 @@ public final class MetricsLog implements AutoCloseable {
   private final boolean discarding;
 
   public MetricsLog(Path file) throws IOException {
-    writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    // a link planted under the log's name is not followed: the log never appends to another file
+    writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS);
     discarding = false;
   }
 
@@ -35,7 +37,8 @@ public final class MetricsLog implements AutoCloseable {
   /** Cuts the file back to {@code bytes} (what a checkpoint had seen), dropping records a resumed run will write again. */
   public static void truncate(Path file, long bytes) throws IOException {
     if (Files.exists(file) && Files.size(file) > bytes) {
-      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         ch.truncate(bytes);
       }
     }

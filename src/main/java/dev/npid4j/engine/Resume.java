@@ -33,8 +33,8 @@ final class Resume {
     List<Path> candidates = candidates(cfg.checkpoint(), s.runDir, s.stepsPerEpoch);
     // every rank has chosen its checkpoint before rank 0 tidies the directory
     s.comm.barrier(Duration.ofSeconds(cfg.distributed().timeoutSeconds()));
-    Files.createDirectories(s.runDir);
     if (lead) {
+      AtomicFiles.requireWritableDirectory(s.runDir, "config.CHECKPOINT.DIR=" + s.runDir);
       Checkpoints.removeTempFiles(s.runDir);
       if (candidates.isEmpty()) {
         clearPreviousRun(s.runDir, s.stepsPerEpoch);

@@ -11,4 +11,18 @@ public record TrainSummary(Path runDir, int epochs, long steps, double seconds, 
     return new TrainSummary(runDir, epochs, steps, seconds, trainImagesPerSecond, finalLoss, latest, rawPixels, alreadyFinished,
         stoppedBySignal);
   }
+
+  /**
+   * The exit code of a run stopped by SIGTERM (or SIGINT) after writing its checkpoint: 128 plus
+   * the signal's number, 143 (130), what a shell reports for a process the signal ended, so that a
+   * Kubernetes Job or a SLURM requeue script sees an unfinished run, not a success.
+   */
+  public int stoppedExitCode() {
+    return "SIGINT".equals(StopSignal.requested()) ? EXIT_INTERRUPTED : EXIT_TERMINATED;
+  }
+
+  /** Exit code of a run stopped by SIGTERM after its checkpoint. */
+  public static final int EXIT_TERMINATED = 143;
+  /** Exit code of a run stopped by SIGINT (Ctrl-C) after its checkpoint. */
+  public static final int EXIT_INTERRUPTED = 130;
 }

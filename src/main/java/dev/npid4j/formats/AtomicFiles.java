@@ -80,6 +80,44 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * Creates {@code dir} if needed and proves it takes a new file (created and removed with this
+   * class's temp naming), so that a read-only, missing or mistyped folder is one clear line
+   * before any work starts rather than an I/O error in the middle of it.
+   *
+   * @param what how the user named the folder, e.g. "config.CHECKPOINT.DIR=/runs/x"
+   */
+  public static void requireWritableDirectory(Path dir, String what) {
+    try {
+      Files.createDirectories(dir);
+      Path probe = tempFor(dir.resolve("write-test"));
+      Files.newByteChannel(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).close();
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw new dev.npid4j.UserError(what + ": cannot write there (" + reason(e) + ")");
+    }
+  }
+
+  /** An I/O failure in words (Java's own messages are often just the path). */
+  public static String reason(IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied: " + e.getMessage();
+    }
+    if (e instanceof java.nio.file.FileAlreadyExistsException || e instanceof java.nio.file.NotDirectoryException) {
+      return "a file is in the way of a folder: " + e.getMessage();
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file or folder: " + e.getMessage();
+    }
+    if (e instanceof java.nio.file.FileSystemException f && "Not a directory".equals(f.getReason())) {
+      return "a file is in the way of a folder: " + f.getFile();
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason() + ": " + f.getFile();
+    }
+    return String.valueOf(e.getMessage());
+  }
+
   /** Whether {@code file} is a temp file this class creates (left behind by a crash), and not a link. */
   public static boolean isOwnTempFile(Path file) {
     return TEMP_NAME.matcher(file.getFileName().toString()).matches()

@@ -53,8 +53,8 @@ public final class FusedBatchNorm {
     }
     Tensor w = bn.weight();
     Tensor b = bn.bias();
-    if (!usable(w) || !usable(b) || !runningStatsUsable(bn)) {
-      return false;
+    if (!usable(w) || !usable(b) || !runningStatsUsable(bn) || sizeMismatch(bn, x.size(1)) != null) {
+      return false; // libtorch's own forward reports what is wrong
     }
     boolean paramsNeedGrad = (w.defined() && w.requires_grad()) || (b.defined() && b.requires_grad());
     if (GradMode.is_enabled() && paramsNeedGrad && !x.requires_grad()) {
@@ -79,10 +79,32 @@ public final class FusedBatchNorm {
             || (batches.device().is_cpu() && Tensors.isType(batches, ScalarType.Long) && batches.numel() == 1));
   }
 
+  /**
+   * The kernel reads and writes c values through each of these pointers and knows nothing else
+   * of them: a weight or running statistic of another size (a crafted checkpoint's 1-element
+   * running_mean) would have it write past the buffer. Null when every size is c.
+   */
+  private static String sizeMismatch(BatchNorm2dImpl bn, long c) {
+    boolean track = bn.options().track_running_stats().get();
+    Tensor[] ts = {bn.weight(), bn.bias(), track ? bn.running_mean() : null, track ? bn.running_var() : null};
+    String[] names = {"weight", "bias", "running_mean", "running_var"};
+    for (int i = 0; i < ts.length; i++) {
+      if (ts[i] != null && ts[i].defined() && ts[i].numel() != c) {
+        return names[i] + " has " + ts[i].numel() + " values for " + c + " channels";
+      }
+    }
+    return null;
+  }
+
   /** BatchNorm (then ReLU when {@code relu}) of x in training mode; call only where {@link #applies}. */
   public static Tensor forward(BatchNorm2dImpl bn, Tensor x, boolean relu) {
     long n = x.size(0);
     long c = x.size(1);
+    String mismatch = sizeMismatch(bn, c);
+    if (mismatch != null || x.dim() != 4 || !x.is_contiguous()) {
+      throw new IllegalArgumentException("the native BatchNorm kernel cannot take this layer: "
+          + (mismatch != null ? mismatch : "input " + java.util.Arrays.toString(Tensors.shape(x)) + " is not a contiguous N x C x H x W"));
+    }
     long hw = x.size(2) * x.size(3);
     releaseReturned();
     Tensor w = bn.weight();

@@ -182,6 +182,6 @@ public final class Weights {
   }
 
   private static String describe(Object o) {
-    return o == null ? "None" : o.getClass().getSimpleName();
+    return dev.npid4j.formats.Py.typeName(o);
   }
 }
