@@ -187,7 +187,7 @@ final class PickleReader {
         }
       }
     } catch (RuntimeException e) {
-      throw new IOException("not a readable pickle (" + e + " at byte " + in.position() + ")", e);
+      throw new IOException("not a readable pickle (" + problem(e) + " at byte " + in.position() + ")", e);
     } catch (StackOverflowError e) {
       throw new IOException("not a readable pickle (nested too deeply at byte " + in.position() + ")");
     }
@@ -225,6 +225,23 @@ final class PickleReader {
       items.forEach(PickleReader::hashable);
       ((Set<Object>) s).addAll(items);
     }
+  }
+
+  /** What went wrong, in words: this reader's own findings as they are, Java's by kind. */
+  private static String problem(RuntimeException e) {
+    if (e instanceof IllegalStateException) {
+      return e.getMessage();
+    }
+    if (e instanceof java.nio.BufferUnderflowException) {
+      return "it ends early";
+    }
+    if (e instanceof ClassCastException) {
+      return "a value of the wrong type for its opcode";
+    }
+    if (e instanceof NumberFormatException) {
+      return "an unreadable number";
+    }
+    return e.getClass().getSimpleName().replace("Exception", "") + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 
   /**

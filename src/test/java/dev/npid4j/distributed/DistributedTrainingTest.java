@@ -155,7 +155,7 @@ class DistributedTrainingTest {
   @Test
   void whenOneNodeDiesTheOtherStopsWithAMessageAndTheJobResumes(@TempDir Path dir) throws Exception {
     Path run = dir.resolve("run");
-    int port = Launch.freePort();
+    int port = freePort();
     String[] common = concat("train", config(run, 1, 16, "config.DATA.TRAIN.DATA_LIMIT=2048", "config.OPTIMIZER.num_epochs=4",
         "config.DISTRIBUTED.NUM_NODES=2", "config.DISTRIBUTED.RUN_ID=127.0.0.1:" + port, "config.DISTRIBUTED.TIMEOUT_SECONDS=20"));
     Run node0 = Run.start(dir.resolve("node0.log"), Map.of(), concat(common, List.of("node_id=0")));
@@ -229,6 +229,13 @@ class DistributedTrainingTest {
       } catch (IOException e) {
         return "(no log: " + e + ")";
       }
+    }
+  }
+
+  /** A port free a moment ago (for a test's explicit RUN_ID; npid4j itself never picks one to bind later). */
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
     }
   }
 }

@@ -21,13 +21,16 @@ class LaunchTest {
   }
 
   @Test
-  void severalLocalRanksAreSpawnedAtAFreeLoopbackPort() {
+  void severalLocalRanksMeetAtAStoreFileInAPrivateFolder() throws Exception {
     var p = (Launch.Spawn) Launch.plan(dist(1, 4, "tcp", "auto", 0), Map.of());
     assertThat(p.localRanks()).isEqualTo(4);
     assertThat(p.firstRank()).isZero();
     assertThat(p.worldSize()).isEqualTo(4);
-    assertThat(p.host()).isEqualTo("127.0.0.1");
-    assertThat(p.port()).isBetween(1, 65535);
+    assertThat(p.initMethod()).isEqualTo("file"); // no rendezvous port: nothing listens on the network
+    java.nio.file.Path dir = java.nio.file.Path.of(p.file()).getParent();
+    assertThat(java.nio.file.Files.getPosixFilePermissions(dir)).containsExactlyInAnyOrder(
+        java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE,
+        java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE);
   }
 
   @Test
