@@ -24,7 +24,8 @@ while IFS=$'\t' read -r name entry code expected args; do
   /usr/bin/time -o "$corpus/time.txt" -f '%M %e' bin/npid4j "${argv[@]}" >"$corpus/out.txt" 2>"$corpus/err.txt"
   rc=$?
   set -e
-  read -r rss wall < "$corpus/time.txt"
+  read -r rss wall < <(tail -1 "$corpus/time.txt")
+  [ "$expected" = "-" ] && expected=""
   msg="$(grep -m1 -E "npid4j: (error|warning)" "$corpus/err.txt" | grep -F -- "$expected" || grep -m1 -E 'npid4j:' "$corpus/err.txt" || true)"
   python3 -c 'import json,sys; print(json.dumps(dict(zip(["name","entry","expected_code","exit","rss_mb","seconds","message"], [sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), round(int(sys.argv[5])/1024,1), float(sys.argv[6]), sys.argv[7]]))))' \
     "$name" "$entry" "$code" "$rc" "$rss" "$wall" "$msg" >> "$corpus/results.jsonl"

@@ -71,7 +71,8 @@ public final class FileLists {
         }
       }
     } catch (IOException e) {
-      throw new UserError(where + ": cannot read the file list " + list + ": " + e.getMessage());
+      String m = String.valueOf(e.getMessage());
+      throw new UserError(where + ": cannot read the file list " + list + ": " + (m.startsWith(list + ": ") ? m.substring(list.toString().length() + 2) : m));
     }
     if (files.isEmpty()) {
       throw new UserError(where + ": the file list " + list + " holds no images");

@@ -163,7 +163,11 @@ public final class Weights {
           throw new UserError(source + ": " + k + " has shape " + Arrays.toString(have) + " but this model's is "
               + Arrays.toString(want) + ": the file was trained with another MODEL.TRUNK / MODEL.HEAD");
         }
-        e.getValue().copy_(src);
+        if (src.is_floating_point() != e.getValue().is_floating_point()) {
+          throw new UserError(source + ": " + k + " holds " + src.scalar_type() + " values where this model keeps "
+              + e.getValue().scalar_type() + ": not weights for this model");
+        }
+        e.getValue().copy_(src); // a copy into the model's own tensor (float16 weights become float32), never the file's tensor
         loaded++;
       }
     }
