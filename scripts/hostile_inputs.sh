@@ -34,14 +34,15 @@ python3 - "$corpus/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 base = {r["entry"]: r for r in rows if r["name"].startswith("baseline")}
-print("| # | crafted input | entry point | exit | peak RSS MB (vs baseline) | wall s | message |")
+print("| # | crafted input | entry point | exit | peak RSS MB (vs baseline) | wall s (vs baseline) | message |")
 print("|---|---|---|---|---|---|---|")
 for i, r in enumerate(rows, 1):
     b = base.get(r["entry"]) or base.get("train" if r["entry"].startswith("train") else r["entry"])
     delta = "" if b is None or b is r else " (%+.0f)" % (r["rss_mb"] - b["rss_mb"])
+    dt = "" if b is None or b is r else " (%+.2f)" % (r["seconds"] - b["seconds"])
     msg = r["message"].replace("|", "\\|")
     if len(msg) > 160:
         msg = msg[:157] + "..."
     ok = "" if r["exit"] == r["expected_code"] else " **(expected %d)**" % r["expected_code"]
-    print("| %d | %s | %s | %d%s | %.0f%s | %.2f | %s |" % (i, r["name"], r["entry"], r["exit"], ok, r["rss_mb"], delta, r["seconds"], msg))
+    print("| %d | %s | %s | %d%s | %.0f%s | %.2f%s | %s |" % (i, r["name"], r["entry"], r["exit"], ok, r["rss_mb"], delta, r["seconds"], dt, msg))
 PY
