@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.weights.CheckpointFile;
 import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Torch;
 import java.nio.file.Path;

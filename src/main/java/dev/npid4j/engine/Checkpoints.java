@@ -11,6 +11,7 @@ import dev.npid4j.formats.TorchFiles;
 import dev.npid4j.torch.NoGrad;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
+import dev.npid4j.weights.CheckpointFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class Checkpoints {
   /** Checkpoint layout version written; 1 (libtorch archives, before 2026-12) is still read, others are refused. */
-  public static final int FORMAT = 2;
+  public static final int FORMAT = CheckpointFile.FORMAT;
   static final String FINAL_PREFIX = "model_final_checkpoint_phase";
   private static final Pattern NAME = Pattern.compile("model_(phase|iteration|final_checkpoint_phase)(\\d+)\\.torch");
 
@@ -116,7 +117,7 @@ public final class Checkpoints {
           if (bufs.get(i) != null) {
             Tensor src = ck.momentum().get(i);
             if (src == null) {
-              throw new Unreadable(file + " is not a readable checkpoint (momentum buffer " + i + " is missing)");
+              throw new CheckpointFile.Unreadable(file + " is not a readable checkpoint (momentum buffer " + i + " is missing)");
             }
             copyChecked(file, "optimizer.momentum_buffer_" + i, src, bufs.get(i));
           }
@@ -129,12 +130,12 @@ public final class Checkpoints {
       }
       Tensor rng = torch.getDefaultCPUGenerator().get_state();
       if (ck.rngState().numel() != rng.numel() || !Tensors.isType(ck.rngState(), ScalarType.Byte)) {
-        throw new Unreadable(file + " is not a readable checkpoint (its generator state is not " + rng.numel() + " bytes)");
+        throw new CheckpointFile.Unreadable(file + " is not a readable checkpoint (its generator state is not " + rng.numel() + " bytes)");
       }
       torch.getDefaultCPUGenerator().set_state(ck.rngState());
       var p = new CheckpointState.Position(ck.epoch(), ck.stepInEpoch(), ck.iteration());
       if (p.epoch() < 0 || p.stepInEpoch() < 0 || p.globalStep() < 0) {
-        throw new Unreadable(file + " is not a readable checkpoint (a negative position " + p + ")");
+        throw new CheckpointFile.Unreadable(file + " is not a readable checkpoint (a negative position " + p + ")");
       }
       return CheckpointState.fromJson(p, ck.metaJson());
     } catch (IOException e) {
@@ -149,13 +150,6 @@ public final class Checkpoints {
           + dst.scalar_type() + " " + Arrays.toString(Tensors.shape(dst)) + ": use another config.CHECKPOINT.DIR");
     }
     dst.copy_(src);
-  }
-
-  /** A checkpoint file that cannot be parsed (truncated, corrupt, not a checkpoint). */
-  public static final class Unreadable extends UserError {
-    Unreadable(String message) {
-      super(message);
-    }
   }
 
   /** Checkpoint files of {@code dir}, oldest first (by the global step they end at). */

@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.weights.CheckpointFile;
 import dev.npid4j.config.CheckpointConfig;
 import dev.npid4j.formats.AtomicFiles;
 import dev.npid4j.UserError;
@@ -52,7 +53,7 @@ final class Resume {
         restored = Checkpoints.load(candidate, s.model, s.loss, s.sgd);
         from = candidate;
         break;
-      } catch (Checkpoints.Unreadable e) {
+      } catch (CheckpointFile.Unreadable e) {
         out.println("[train] warning: " + e.getMessage() + "; trying an older checkpoint");
       }
     }

@@ -118,11 +118,20 @@ public final class TorchFiles {
       Map<String, Tensor> storages = new HashMap<>();
       Object value = new Resolver(ref -> storages.computeIfAbsent(ref.key(), k -> {
         long bytes = Math.multiplyExact(ref.numel(), elementSize(ref.dtype()));
+        // the record streams into the tensor's own memory, which is allocated only after the
+        // record's header has shown that it holds these bytes
+        Tensor[] t = new Tensor[1];
         try {
-          return storageTensor(zip.read(prefix + "data/" + k, bytes, bytes), ref.dtype());
+          zip.readInto(prefix + "data/" + k, bytes, (chunk, n, offset) -> {
+            if (t[0] == null) {
+              t[0] = Tensors.empty(Tensors.options(ref.dtype()), ref.numel());
+            }
+            Tensors.writeBytes(t[0], offset, chunk, n);
+          });
         } catch (IOException ex) {
           throw new IllegalStateException(ex.getMessage(), ex);
         }
+        return t[0] != null ? t[0] : Tensors.empty(Tensors.options(ref.dtype()), ref.numel());
       })).resolve(root, 0);
       return new Contents(value, scripted);
     }

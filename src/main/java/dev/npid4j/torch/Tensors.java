@@ -156,6 +156,14 @@ public final class Tensors {
     new org.bytedeco.javacpp.BytePointer(contiguous.data_ptr()).capacity(contiguous.nbytes()).position(byteOffset).get(into, 0, length);
   }
 
+  /** Writes {@code length} bytes into a contiguous CPU tensor starting {@code byteOffset} bytes into its data. */
+  public static void writeBytes(Tensor contiguous, long byteOffset, byte[] from, int length) {
+    if (byteOffset < 0 || length < 0 || byteOffset + length > contiguous.nbytes()) {
+      throw new IndexOutOfBoundsException(length + " bytes at " + byteOffset + " into a tensor of " + contiguous.nbytes());
+    }
+    new org.bytedeco.javacpp.BytePointer(contiguous.data_ptr()).capacity(contiguous.nbytes()).position(byteOffset).put(from, 0, length);
+  }
+
   /** A 1-d tensor of {@code type} over a copy of raw little-endian {@code bytes} (a torch.save storage). */
   public static Tensor fromRawBytes(byte[] bytes, ScalarType type, long elements) {
     try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(bytes)) {

@@ -5,7 +5,6 @@ import dev.npid4j.torch.NoGrad;
 import dev.npid4j.UserError;
 import dev.npid4j.config.EvalSettings.WeightsInit;
 import dev.npid4j.model.NpidModel;
-import dev.npid4j.engine.CheckpointFile;
 import dev.npid4j.torch.StateDict;
 import dev.npid4j.torch.Tensors;
 import java.nio.file.Files;

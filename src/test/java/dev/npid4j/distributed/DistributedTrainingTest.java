@@ -130,8 +130,8 @@ class DistributedTrainingTest {
     int compared = 0;
     double worst = 0;
     try (PointerScope s = new PointerScope()) {
-      Map<String, Tensor> x = dev.npid4j.engine.CheckpointFile.read(a).tensors();
-      Map<String, Tensor> y = dev.npid4j.engine.CheckpointFile.read(b).tensors();
+      Map<String, Tensor> x = dev.npid4j.weights.CheckpointFile.read(a).tensors();
+      Map<String, Tensor> y = dev.npid4j.weights.CheckpointFile.read(b).tensors();
       for (String k : x.keySet()) {
         boolean wanted = k.startsWith("model.") || k.contains("memory") || (momentum && k.contains("momentum_buffer"));
         if (!wanted || !x.get(k).is_floating_point()) {

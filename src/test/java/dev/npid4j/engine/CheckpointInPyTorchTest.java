@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.weights.CheckpointFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.weights.CheckpointFile;
 import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

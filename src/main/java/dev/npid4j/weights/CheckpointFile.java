@@ -1,4 +1,4 @@
-package dev.npid4j.engine;
+package dev.npid4j.weights;
 
 import dev.npid4j.UserError;
 import dev.npid4j.formats.Py;
@@ -24,17 +24,26 @@ import org.bytedeco.pytorch.Tensor;
  */
 public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memory, double z, Map<Integer, Tensor> momentum,
     boolean started, int epoch, int stepInEpoch, long iteration, Tensor rngState, String metaJson) {
+  /** The checkpoint format npid4j writes (engine/Checkpoints); 1 is still read. */
+  public static final int FORMAT = 2;
 
-  /** Reads {@code file}; one that is not a readable npid4j checkpoint is {@link Checkpoints.Unreadable}. */
+  /** A checkpoint file that cannot be parsed (truncated, corrupt, not a checkpoint): resume tries an older one. */
+  public static final class Unreadable extends UserError {
+    public Unreadable(String message) {
+      super(message);
+    }
+  }
+
+  /** Reads {@code file}; one that is not a readable npid4j checkpoint is {@link Unreadable}. */
   public static CheckpointFile read(Path file) {
     TorchFiles.Contents c;
     try {
       c = TorchFiles.read(file);
     } catch (UserError e) {
-      throw new Checkpoints.Unreadable(file + " is not a readable checkpoint (" + e.getMessage().replace("cannot read " + file + " as ", "") + ")");
+      throw new Unreadable(file + " is not a readable checkpoint (" + e.getMessage().replace("cannot read " + file + " as ", "") + ")");
     }
     return of(c.value(), file).orElseThrow(() -> c.scripted() ? TorchFiles.scriptRefusal(file)
-        : new Checkpoints.Unreadable(file + " is not an npid4j checkpoint (no format, model and meta entries)"));
+        : new Unreadable(file + " is not an npid4j checkpoint (no format, model and meta entries)"));
   }
 
   /** The checkpoint in a value read from {@code file}, if it is one. */
@@ -45,7 +54,7 @@ public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memor
     int format = (int) integer(root, "format", file);
     if (format != 1 && format != 2) {
       throw new UserError(file + " was written by an incompatible npid4j (checkpoint format " + format + ", this version reads 1 and "
-          + Checkpoints.FORMAT + "): use another config.CHECKPOINT.DIR, or set config.CHECKPOINT.OVERWRITE_EXISTING=true to start over");
+          + FORMAT + "): use another config.CHECKPOINT.DIR, or set config.CHECKPOINT.OVERWRITE_EXISTING=true to start over");
     }
     if (!(root.get("model") instanceof Map<?, ?> model)) {
       return Optional.empty();
@@ -53,7 +62,7 @@ public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memor
     try {
       return Optional.of(format == 2 ? format2(root, model, file) : format1(root, model, file));
     } catch (ClassCastException | IllegalArgumentException e) {
-      throw new Checkpoints.Unreadable(file + " is not a readable checkpoint (" + e.getMessage() + ")");
+      throw new Unreadable(file + " is not a readable checkpoint (" + e.getMessage() + ")");
     }
   }
 
@@ -164,7 +173,7 @@ public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memor
     throw bad(file, key + " is missing or not a number");
   }
 
-  private static Checkpoints.Unreadable bad(Path file, String what) {
-    return new Checkpoints.Unreadable(file + " is not a readable checkpoint (" + what + ")");
+  private static Unreadable bad(Path file, String what) {
+    return new Unreadable(file + " is not a readable checkpoint (" + what + ")");
   }
 }
