@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 /** {@code npid4j}: NPID / NPID++ self-supervised training, VISSL-compatible. */
 @Command(name = "npid4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "Self-supervised image representations with NPID / NPID++ on libtorch, configured like VISSL.",
-    subcommands = {TrainCommand.class, ExtractCommand.class, KnnCommand.class, LinearCommand.class, ExportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainCommand.class, ExtractCommand.class, KnnCommand.class, LinearCommand.class, ExportCommand.class, ConfigCommand.class,
+        BenchCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Override
   public void run() {

@@ -2,6 +2,7 @@ package dev.npid4j.config;
 
 import dev.npid4j.loss.NceLossParams;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The typed, validated view of a composed configuration: every key the engine reads, parsed and
@@ -105,12 +106,61 @@ public final class RunConfig {
     return notes + ConfigComposer.toYaml(copy);
   }
 
+  /**
+   * The composed config as YAML, before any data is read (num_train_samples as given): what
+   * {@code npid4j config} prints, as Hydra's {@code --cfg job} does for VISSL. With {@code key},
+   * only that sub-tree or value.
+   */
+  public String composedYaml(String key) {
+    StringBuilder notes = new StringBuilder();
+    for (String spelling : tree.spellings()) {
+      notes.append("# VISSL spelling given: ").append(spelling).append('\n');
+    }
+    if (lrScaling != null && !lrScaling.isEmpty()) {
+      notes.append("# ").append(lrScaling.replace("\n", "\n# ")).append('\n');
+    }
+    if (key == null || key.isEmpty()) {
+      return notes + ConfigComposer.toYaml(tree);
+    }
+    if (!tree.has(key)) {
+      throw new ConfigError(key + " is not a key of this config (keys start with config., e.g. config.LOSS)");
+    }
+    Map<String, Object> one = new java.util.LinkedHashMap<>();
+    one.put(key, YamlValues.deepCopyValue(tree.get(key)));
+    return notes + ConfigComposer.toYaml(new ConfigTree(one));
+  }
+
   /** The composed tree (this package's tests). */
   ConfigTree tree() {
     return tree;
   }
 
   /** What LR auto-scaling did (or a warning that it is off while the batch changed), for the log; null when there is nothing to say. */
+  /**
+   * One line for each VISSL hook the config asks for that npid4j does not run (TensorBoard, model
+   * complexity, perf stats, memory dumps), saying what npid4j writes instead; empty when none is.
+   */
+  public List<String> hookNotes() {
+    List<String> notes = new java.util.ArrayList<>();
+    String h = C + "HOOKS.";
+    if (tree.getBool(h + "TENSORBOARD_SETUP.USE_TENSORBOARD")) {
+      notes.add(h + "TENSORBOARD_SETUP.USE_TENSORBOARD=true: npid4j writes no TensorBoard events; the same scalars (loss, lr,"
+          + " img/s, ETA, kNN) are in metrics.jsonl, one JSON object per line, and their curves in report.html");
+    }
+    if (tree.getBool(h + "MODEL_COMPLEXITY.COMPUTE_COMPLEXITY")) {
+      notes.add(h + "MODEL_COMPLEXITY.COMPUTE_COMPLEXITY=true: npid4j counts parameters (the model line above), not FLOPs");
+    }
+    if (tree.getBool(h + "PERF_STATS.MONITOR_PERF_STATS")) {
+      notes.add(h + "PERF_STATS.MONITOR_PERF_STATS=true: npid4j logs img/s per LOG_FREQUENCY steps in metrics.jsonl;"
+          + " 'npid4j bench train' times steps in detail");
+    }
+    if (tree.getBool(h + "MEMORY_SUMMARY.DUMP_MEMORY_ON_EXCEPTION")) {
+      notes.add(h + "MEMORY_SUMMARY.DUMP_MEMORY_ON_EXCEPTION=true: npid4j writes no memory dump; a failure is one line and"
+          + " the last checkpoint stays");
+    }
+    return notes;
+  }
+
   public String lrScalingNote() {
     return lrScaling;
   }

@@ -75,6 +75,9 @@ final class TrainingSession implements AutoCloseable {
     out.println("[train] data " + train.describe() + "; " + threads + " libtorch threads, " + cfg.numWorkers() + " loader threads"
         + (comm.worldSize() > 1 ? String.format(Locale.ROOT, "; rank %d of %d (c10d Gloo), %d images per rank per step, %d globally",
             comm.rank(), comm.worldSize(), batch, batch * comm.worldSize()) : ""));
+    for (String note : cfg.hookNotes()) {
+      out.println("[train] note: " + note);
+    }
     if (cfg.lrScalingNote() != null) {
       out.println("[train] " + cfg.lrScalingNote());
     }

@@ -55,6 +55,44 @@ class CliTest {
   }
 
   @Test
+  void configPrintsTheComposedConfigAndRunsNothing(@TempDir Path dir) {
+    Result r = cli("config", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
+        "config.LOSS.nce_loss_with_memory.temperature=0.2");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("temperature: 0.2").contains("nce_loss_with_memory:").contains("DIR: " + dir.resolve("run"));
+    assertThat(Files.exists(dir.resolve("run"))).isFalse();
+    Result one = cli("config", "config=quickstart/npid_fashion_mnist", "--key", "config.OPTIMIZER.num_epochs");
+    assertThat(one.out().strip()).endsWith("config.OPTIMIZER.num_epochs: 10");
+    assertOneLineError(cli("config", "config=quickstart/npid_fashion_mnist", "--key", "config.OPTIMIZER.num_epoch"),
+        "config.OPTIMIZER.num_epoch is not a key of this config");
+    assertOneLineError(cli("config", "config=quickstart/npid_fashion_mnist", "config.LOSS.nce_loss_with_memory.temprature=0.1"),
+        "did you mean 'config.LOSS.nce_loss_with_memory.temperature'");
+  }
+
+  @Test
+  void versionAndCompletion() {
+    Result v = cli("--version");
+    assertThat(v.code()).isZero();
+    assertThat(v.out()).contains("libtorch 2.10.0 through bytedeco's pytorch").contains("checkpoints: format 2")
+        .contains("native kernels (src/main/c):").contains("Java 17");
+    Result c = cli("completion");
+    assertThat(c.code()).isZero();
+    assertThat(c.out()).contains("complete -F").contains("train").contains("export");
+  }
+
+  @Test
+  void visslHookKeysAreReadAndTheHooksNpid4jDoesNotRunAreNamed(@TempDir Path dir) {
+    Result r = cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
+        "config.DATA.TRAIN.DATA_SOURCES=[synthetic]", "config.DATA.TRAIN.DATA_LIMIT=32", "config.DATA.TRAIN.DEFAULT_GRAY_IMG_SIZE=12",
+        "config.DATA.TRAIN.TRANSFORMS=[{name:ToTensor}]", "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=32", "config.KNN_MONITOR.FREQUENCY=-1",
+        "config.OPTIMIZER.num_epochs=1", "config.HOOKS.TENSORBOARD_SETUP.USE_TENSORBOARD=true",
+        "config.HOOKS.TENSORBOARD_SETUP.LOG_PARAMS_EVERY_N_ITERS=-1", "config.HOOKS.MODEL_COMPLEXITY.COMPUTE_COMPLEXITY=true");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("[train] note: config.HOOKS.TENSORBOARD_SETUP.USE_TENSORBOARD=true: npid4j writes no TensorBoard events")
+        .contains("[train] note: config.HOOKS.MODEL_COMPLEXITY.COMPUTE_COMPLEXITY=true");
+  }
+
+  @Test
   void nonNumericValue(@TempDir Path dir) {
     Result r = cli("train", "config=quickstart/npid_fashion_mnist", "config.CHECKPOINT.DIR=" + dir.resolve("run"),
         "config.DATA.TRAIN.BATCHSIZE_PER_REPLICA=big");
