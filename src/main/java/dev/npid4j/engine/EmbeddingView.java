@@ -1,5 +1,6 @@
 package dev.npid4j.engine;
 
+import dev.npid4j.eval.Tsne;
 import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.NoGrad;
 import dev.npid4j.torch.Ops;
@@ -10,18 +11,26 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * What the report shows of the embedding after an epoch: for one test image per class, its
- * nearest training images by embedding (cosine against the memory bank), and a 2-D PCA
- * projection of test embeddings coloured by class.
+ * nearest training images by embedding (cosine against the memory bank), a 2-D PCA projection of
+ * test embeddings coloured by class and, after the last epoch, their t-SNE map, with how well each
+ * picture keeps neighbours: the share of each point's 10 nearest points that have its class, in
+ * the picture and in the embedding itself.
+ *
+ * @param map the t-SNE map of the same points, or null (drawn after the last epoch only: it takes seconds)
+ * @param shares 10-NN class share in the embedding, the PCA picture and the map (NaN without a map)
  */
 public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[][] similarities, float[][] points, int[] pointLabels,
-    double[] explainedVariance) {
+    double[] explainedVariance, float[][] map, double[] shares, double mapSeconds) {
+
+  /** Neighbours counted by the pictures' neighbour-class share. */
+  static final int SHARE_K = 10;
 
   static final int NEIGHBOURS = 8;
   static final int MAX_POINTS = 2000;
   static final int MAX_QUERIES = 10;
 
   /** {@code test}: L2-normalised test embeddings in data-set order; {@code bank}: the memory bank (train features). */
-  static EmbeddingView of(int epoch, Tensor test, long[] testLabels, Tensor bank) {
+  static EmbeddingView of(int epoch, Tensor test, long[] testLabels, Tensor bank, boolean withMap) {
     List<Integer> q = new ArrayList<>();
     java.util.Set<Long> seen = new java.util.HashSet<>();
     for (int i = 0; i < testLabels.length && q.size() < MAX_QUERIES; i++) {
@@ -36,6 +45,7 @@ public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[
     float[][] points;
     int[] labels;
     double[] explained;
+    int n;
     try (var s = Scopes.open(); var g = NoGrad.open()) {
       if (queries.length > 0) {
         long[] qi = new long[queries.length];
@@ -53,7 +63,7 @@ public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[
           }
         }
       }
-      int n = (int) Math.min(MAX_POINTS, test.size(0));
+      n = (int) Math.min(MAX_POINTS, test.size(0));
       Tensor x = test.narrow(0, 0, n);
       x = x.sub(Ops.columnMean(x));
       int d = (int) x.size(1);
@@ -88,8 +98,18 @@ public record EmbeddingView(int epoch, int[] queries, int[][] neighbours, float[
         }
         labels[i] = (int) testLabels[i];
       }
+      double[] shares = {Tsne.neighbourClassShare(test.narrow(0, 0, n), labels, SHARE_K),
+          Tsne.neighbourClassShare(points, labels, SHARE_K), Double.NaN};
+      float[][] map = null;
+      double seconds = 0;
+      if (withMap) {
+        long t0 = System.nanoTime();
+        map = Tsne.map(test.narrow(0, 0, n), points, Tsne.Settings.defaults());
+        seconds = (System.nanoTime() - t0) / 1e9;
+        shares[2] = Tsne.neighbourClassShare(map, labels, SHARE_K);
+      }
+      return new EmbeddingView(epoch, queries, nb, sims, points, labels, explained, map, shares, seconds);
     }
-    return new EmbeddingView(epoch, queries, nb, sims, points, labels, explained);
   }
 
   private static double[] powerIteration(double[] m, int d, int seed) {

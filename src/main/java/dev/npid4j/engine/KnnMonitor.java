@@ -72,7 +72,8 @@ final class KnnMonitor implements TrainingListener {
   public void onEpochEnd(EpochEnd e) {
     if (due(e.epoch(), run.epochs())) {
       try (var scope = Scopes.open()) {
-        evaluate(e.epoch() + 1, run.model(), Devices.cpu(run.loss().memory()).to(ScalarType.Float), e.record());
+        evaluate(e.epoch() + 1, e.epoch() == run.epochs() - 1, run.model(), Devices.cpu(run.loss().memory()).to(ScalarType.Float),
+            e.record());
       } catch (IOException ex) {
         throw new UncheckedIOException("cannot write " + runDir.resolve("knn.json"), ex);
       }
@@ -119,12 +120,12 @@ final class KnnMonitor implements TrainingListener {
   }
 
   /** Evaluates after epoch {@code epoch} (1-based), adds the figures to {@code record} and rewrites knn.json. */
-  KnnResult evaluate(int epoch, NpidModel model, Tensor bank, Map<String, Object> record) throws IOException {
+  KnnResult evaluate(int epoch, boolean finalEpoch, NpidModel model, Tensor bank, Map<String, Object> record) throws IOException {
     long t0 = System.nanoTime();
     KnnResult recomputed = null;
     try (Features te = Features.extract(model, test, evalTransform, batchSize, workers, true)) {
       last = WeightedKnn.evaluate(bank, trainLabels, te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);
-      view = EmbeddingView.of(epoch, te.values(), te.labels(), bank);
+      view = EmbeddingView.of(epoch, te.values(), te.labels(), bank, finalEpoch);
       if (cfg.recomputedFeatures()) {
         try (Features tr = Features.extract(model, train, evalTransform, batchSize, workers, true)) {
           recomputed = WeightedKnn.evaluate(tr.values(), tr.labels(), te.values(), te.labels(), cfg.topk(), cfg.sigma(), numClasses);

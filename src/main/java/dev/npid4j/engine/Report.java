@@ -24,7 +24,7 @@ import javax.imageio.ImageIO;
 /**
  * {@code report.html} in the run directory: one self-contained page (inline SVG charts, images as
  * data URIs, no scripts, no network) with the loss, LR, throughput and kNN curves, a
- * nearest-neighbour retrieval grid and a 2-D PCA of the embeddings. Rewritten atomically at
+ * nearest-neighbour retrieval grid, a t-SNE map (after the last epoch) and a 2-D PCA of the embeddings. Rewritten atomically at
  * every epoch end, so it can be opened while the run goes on.
  */
 public final class Report {
@@ -120,20 +120,35 @@ public final class Report {
         h.append("</tr>\n");
       }
       h.append("</table></div>\n");
-      h.append("<h2>Embedding, 2-D PCA after epoch ").append(view.epoch()).append("</h2>\n<div class=\"card\">")
-          .append(Charts.scatter(String.format(Locale.ROOT, "%d test embeddings; PC1 %.1f%%, PC2 %.1f%% of the variance",
-              view.points().length, 100 * view.explainedVariance()[0], 100 * view.explainedVariance()[1]), view.points(),
-              view.pointLabels(), PALETTE))
-          .append("<div class=\"legend\">");
       int classes = 0;
       for (int l : view.pointLabels()) {
         classes = Math.max(classes, l + 1);
       }
+      StringBuilder legend = new StringBuilder("<div class=\"legend\">");
       for (int c = 0; c < classes; c++) {
-        h.append("<span><i style=\"background:").append(PALETTE[c % PALETTE.length]).append("\"></i>").append(esc(name(names, c)))
+        legend.append("<span><i style=\"background:").append(PALETTE[c % PALETTE.length]).append("\"></i>").append(esc(name(names, c)))
             .append("</span>");
       }
-      h.append("</div></div>\n");
+      legend.append("</div>");
+      double[] sh = view.shares();
+      String kept = String.format(Locale.ROOT, "Of each point's %d nearest points, the share with its class: %.1f%% in the embedding"
+          + " itself, %.1f%% in the PCA picture", EmbeddingView.SHARE_K, 100 * sh[0], 100 * sh[1]);
+      if (view.map() != null) {
+        h.append("<h2>Embedding map (t-SNE) after epoch ").append(view.epoch()).append("</h2>\n<div class=\"card\">")
+            .append(Charts.scatter(String.format(Locale.ROOT, "%d test embeddings, t-SNE (perplexity 30)", view.map().length), view.map(),
+                view.pointLabels(), PALETTE))
+            .append(legend).append("<p class=\"sub\">").append(esc(kept)).append(String.format(Locale.ROOT,
+                ", %.1f%% in this map (computed in %.1f s).", 100 * sh[2], view.mapSeconds())).append("</p></div>\n");
+      }
+      h.append("<h2>Embedding, 2-D PCA after epoch ").append(view.epoch()).append("</h2>\n<div class=\"card\">")
+          .append(Charts.scatter(String.format(Locale.ROOT, "%d test embeddings; PC1 %.1f%%, PC2 %.1f%% of the variance",
+              view.points().length, 100 * view.explainedVariance()[0], 100 * view.explainedVariance()[1]), view.points(),
+              view.pointLabels(), PALETTE))
+          .append(legend);
+      if (view.map() == null) {
+        h.append("<p class=\"sub\">").append(esc(kept)).append(". The t-SNE map, which keeps neighbours together, follows the last epoch.</p>");
+      }
+      h.append("</div>\n");
     }
     h.append("<p class=\"sub\" style=\"margin-top:28px\">npid4j: metrics.jsonl, knn.json and the checkpoints in this folder hold every")
         .append(" number shown here.</p>\n</body></html>\n");

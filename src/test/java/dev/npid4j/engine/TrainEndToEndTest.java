@@ -80,6 +80,16 @@ class TrainEndToEndTest {
         .contains("Nearest neighbours after epoch 12").contains("the model's embeddings before training").contains("data:image/png;base64,").contains("Ankle boot").contains("2-D PCA")
         .doesNotContain("src=\"http").doesNotContain("<script");
     assertThat(html.split("data:image/png;base64,", -1).length - 1).isEqualTo(10 * 9); // 10 queries + 8 neighbours each
+    // after the last epoch, the t-SNE map: it keeps more of each point's neighbours in its class than the PCA picture
+    java.util.regex.Matcher share = java.util.regex.Pattern.compile(
+        "the share with its class: ([0-9.]+)% in the embedding itself, ([0-9.]+)% in the PCA picture, ([0-9.]+)% in this map").matcher(html);
+    assertThat(html).contains("Embedding map (t-SNE) after epoch 12");
+    assertThat(share.find()).isTrue();
+    double embedding = Double.parseDouble(share.group(1));
+    double pca = Double.parseDouble(share.group(2));
+    double map = Double.parseDouble(share.group(3));
+    System.out.printf("[report] 10-NN class share: embedding %.1f%%, PCA %.1f%%, t-SNE %.1f%%%n", embedding, pca, map);
+    assertThat(map).isGreaterThan(pca);
 
     evaluationCommandsWorkOnTheRun(run, dir);
 
