@@ -24,9 +24,7 @@ public final class CheckpointCompare {
   public static List<String> differences(Path a, Path b) {
     Torch.load();
     List<String> diff = new ArrayList<>();
-    try (var scope = Scopes.open()) {
-      CheckpointFile ca = CheckpointFile.read(a);
-      CheckpointFile cb = CheckpointFile.read(b);
+    try (var scope = Scopes.open(); CheckpointFile ca = CheckpointFile.read(a); CheckpointFile cb = CheckpointFile.read(b)) {
       Map<String, Object> scalars = Map.of("loss.Z", List.of(ca.z(), cb.z()), "epoch", List.of(ca.epoch(), cb.epoch()),
           "step_in_epoch", List.of(ca.stepInEpoch(), cb.stepInEpoch()), "iteration", List.of(ca.iteration(), cb.iteration()),
           "optimizer.started", List.of(ca.started(), cb.started()));

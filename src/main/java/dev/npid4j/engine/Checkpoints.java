@@ -54,23 +54,25 @@ public final class Checkpoints {
   /** Writes {@code state} and the live objects' tensors to {@code target} (atomically) and points checkpoint.torch at it. */
   public static Path save(Path target, CheckpointState state, NpidModel model, NceLossWithMemory loss, Sgd sgd) throws IOException {
     CheckpointState.Position next = state.next();
-    Map<String, Object> root = new LinkedHashMap<>();
-    root.put("format", (long) FORMAT);
-    // GPU tensors are copied to the CPU as they are written: a GPU run's checkpoint loads anywhere
-    root.put("model", new Py.OrderedDict(StateDict.of(model)));
-    Map<String, Object> l = new LinkedHashMap<>();
-    l.put("memory", loss.memory());
-    // a tensor, not a Python float: the weights_only loader of PyTorch 1.13 (Debian 12's) has no BINFLOAT
-    l.put("Z", Tensors.fromDoubles(new double[] {loss.z()}, 1));
-    root.put("loss", l);
-    Map<String, Object> o = new LinkedHashMap<>();
-    o.put("momentum_buffers", new ArrayList<Object>(sgd.momentumBuffers()));
-    o.put("started", sgd.started());
-    root.put("optimizer", o);
-    root.put("epoch", (long) next.epoch());
-    root.put("step_in_epoch", (long) next.stepInEpoch());
-    root.put("iteration", next.globalStep());
+    // every tensor handle made here (state-dict views, CPU copies of a GPU run's tensors) is freed
+    // with this scope: ranks run without JavaCPP's GC deallocation
     try (var scope = Scopes.open()) {
+      Map<String, Object> root = new LinkedHashMap<>();
+      root.put("format", (long) FORMAT);
+      // GPU tensors are copied to the CPU as they are written: a GPU run's checkpoint loads anywhere
+      root.put("model", new Py.OrderedDict(StateDict.of(model)));
+      Map<String, Object> l = new LinkedHashMap<>();
+      l.put("memory", loss.memory());
+      // a tensor, not a Python float: the weights_only loader of PyTorch 1.13 (Debian 12's) has no BINFLOAT
+      l.put("Z", Tensors.fromDoubles(new double[] {loss.z()}, 1));
+      root.put("loss", l);
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("momentum_buffers", new ArrayList<Object>(sgd.momentumBuffers()));
+      o.put("started", sgd.started());
+      root.put("optimizer", o);
+      root.put("epoch", (long) next.epoch());
+      root.put("step_in_epoch", (long) next.stepInEpoch());
+      root.put("iteration", next.globalStep());
       root.put("rng_state", torch.getDefaultCPUGenerator().get_state());
       root.put("meta", state.toJson());
       TorchFiles.save(target, root);
@@ -87,8 +89,7 @@ public final class Checkpoints {
    * nothing from the file is adopted.
    */
   public static CheckpointState load(Path file, NpidModel model, NceLossWithMemory loss, Sgd sgd) {
-    try (var scope = Scopes.open()) {
-      CheckpointFile ck = CheckpointFile.read(file);
+    try (var scope = Scopes.open(); CheckpointFile ck = CheckpointFile.read(file)) {
       Map<String, Tensor> live = StateDict.of(model);
       for (String k : ck.model().keySet()) {
         if (!live.containsKey(k)) {

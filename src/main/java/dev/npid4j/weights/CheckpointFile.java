@@ -23,7 +23,7 @@ import org.bytedeco.pytorch.Tensor;
  * @param momentum momentum buffer index to tensor (indices without a buffer are absent)
  */
 public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memory, double z, Map<Integer, Tensor> momentum,
-    boolean started, int epoch, int stepInEpoch, long iteration, Tensor rngState, String metaJson) {
+    boolean started, int epoch, int stepInEpoch, long iteration, Tensor rngState, String metaJson) implements AutoCloseable {
   /** The checkpoint format npid4j writes (engine/Checkpoints); 1 is still read. */
   public static final int FORMAT = 2;
 
@@ -109,6 +109,18 @@ public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memor
     momentum.forEach((i, t) -> out.put("optimizer.momentum_buffer_" + i, t));
     out.put("rng_state", rngState);
     return out;
+  }
+
+  /**
+   * Frees the tensors read from the file now rather than whenever the garbage collector gets to
+   * them (never, in ranks that run without JavaCPP's GC deallocation): a resumed run would
+   * otherwise keep a second copy of its model and memory bank.
+   */
+  @Override
+  public void close() {
+    java.util.Set<Tensor> all = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    all.addAll(tensors().values());
+    all.forEach(Tensor::close);
   }
 
   /** A nested module map (format 1) or a state dict (format 2) as state-dict keys. */
