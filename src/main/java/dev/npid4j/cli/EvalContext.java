@@ -49,22 +49,8 @@ final class EvalContext {
     return Datasets.open(s, cfg.model().trunk().inputChannels(), cfg.seed());
   }
 
-  /**
-   * DATA.TEST.TRANSFORMS, or when the config has none (VISSL's pretrain configs define no test
-   * split) the standard eval transforms: Fashion-MNIST ToTensor + Normalize, image folders
-   * Resize(256) + CenterCrop(224) + ToTensor + Normalize(ImageNet statistics).
-   */
   Transforms evalTransforms() {
-    if (cfg.test().transformsGiven()) {
-      return cfg.test().transforms();
-    }
-    List<String> sources = cfg.test().isEmpty() ? cfg.train().sources() : cfg.test().sources();
-    List<Object> t = sources.contains("fashion_mnist") ? List.of(Map.of("name", "ToTensor"),
-        Map.of("name", "Normalize", "mean", List.of(0.2860), "std", List.of(0.3530)))
-        : List.of(Map.of("name", "Resize", "size", 256L), Map.of("name", "CenterCrop", "size", 224L), Map.of("name", "ToTensor"),
-            Map.of("name", "Normalize", "mean", List.of(0.485, 0.456, 0.406), "std", List.of(0.229, 0.224, 0.225)));
-    out.println("[eval] config.DATA.TEST.TRANSFORMS is empty: using " + t);
-    return Transforms.fromConfig(t, "config.DATA.TEST.TRANSFORMS");
+    return TrainedModel.evalTransforms(cfg, out);
   }
 
   /** The feature sets VISSL's extract_features produces: trunk layers (EXTRACT_TRUNK_FEATURES_ONLY) or the head. */

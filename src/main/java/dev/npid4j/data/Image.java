@@ -40,4 +40,29 @@ public record Image(int channels, int height, int width, float[] data, boolean t
   public Image withData(float[] newData, boolean isTensor) {
     return new Image(channels, height, width, newData, isTensor);
   }
+
+  /** A Java image as VISSL's loader sees it (Pillow's {@code convert("RGB")}: 3 x H x W in 0..255). */
+  public static Image of(java.awt.image.BufferedImage image) {
+    return ImageDecoder.convert(image);
+  }
+
+  /**
+   * The image in {@code file} as VISSL's loader sees it, or null when it cannot be decoded;
+   * refused (IllegalArgumentException) when its header declares more than {@code maxPixels}.
+   */
+  public static Image read(java.nio.file.Path file, long maxPixels) {
+    try {
+      return ImageDecoder.decode(file, maxPixels);
+    } catch (ImageDecoder.TooManyPixels e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Pillow's default pixel limit (MAX_IMAGE_PIXELS), config.DATA.MAX_IMAGE_PIXELS's default. */
+  public static final long PILLOW_MAX_PIXELS = ImageDecoder.PILLOW_MAX_PIXELS;
+
+  /** This image with {@code channels} channels: gray replicated to RGB, RGB to gray with PIL's L weights. */
+  public Image withChannels(int channels) {
+    return ChannelAdapter.convert(this, channels);
+  }
 }

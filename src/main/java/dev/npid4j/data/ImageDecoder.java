@@ -120,9 +120,11 @@ final class ImageDecoder {
       }
     }
     BufferedImage img = read(bytes, length, maxPixels);
-    if (img == null) {
-      return null;
-    }
+    return img == null ? null : convert(img);
+  }
+
+  /** A decoded BufferedImage to 3 x H x W floats in 0..255, as Pillow's convert("RGB") (see the class comment). */
+  static Image convert(BufferedImage img) {
     int w = img.getWidth();
     int h = img.getHeight();
     int plane = w * h;
