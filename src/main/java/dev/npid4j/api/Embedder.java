@@ -63,6 +63,7 @@ public final class Embedder implements AutoCloseable {
    * @param config a bundled config name (e.g. {@code quickstart/npid_fashion_mnist},
    *     {@code pretrain/npid/npid_8gpu_resnet}) or a YAML file
    * @param overrides VISSL-style overrides, e.g. {@code config.MODEL.WEIGHTS_INIT.REMOVE_PREFIX=module.}
+   * @return the open Embedder; close it to free the model
    * @throws Npid4jException when the config or the file is not what it should be
    */
   public static Embedder open(Path weights, String config, String... overrides) {
@@ -82,17 +83,30 @@ public final class Embedder implements AutoCloseable {
     });
   }
 
-  /** The length of every embedding. */
+  /**
+   * The length of every embedding.
+   *
+   * @return the embedding's dimension (128 for NPID's head)
+   */
   public int dimension() {
     return dimension;
   }
 
-  /** Whether embeddings are the head's output (true) or the trunk's pooled features (a file without the head). */
+  /**
+   * Whether embeddings are the head's output or the trunk's pooled features (a file without the head).
+   *
+   * @return true for the head's output
+   */
   public boolean usesHead() {
     return trained.headLoaded();
   }
 
-  /** The embedding of a Java image (converted as Pillow's {@code convert("RGB")} would, then transformed). */
+  /**
+   * The embedding of a Java image (converted as Pillow's {@code convert("RGB")} would, then transformed).
+   *
+   * @param image any image ImageIO or Java2D made
+   * @return its L2-normalised embedding
+   */
   public float[] embed(BufferedImage image) {
     return embedImages(List.of(Image.of(image)))[0];
   }
@@ -100,6 +114,8 @@ public final class Embedder implements AutoCloseable {
   /**
    * The embedding of the image in {@code file}.
    *
+   * @param file a JPEG, PNG or other image ImageIO reads
+   * @return its L2-normalised embedding
    * @throws Npid4jException when the file cannot be read or decoded, or declares more pixels
    *     than config.DATA.MAX_IMAGE_PIXELS
    */
@@ -107,7 +123,13 @@ public final class Embedder implements AutoCloseable {
     return embed(List.of(file))[0];
   }
 
-  /** The embeddings of {@code files}, in order, computed in batches. */
+  /**
+   * The embeddings of {@code files}, in order, computed in batches.
+   *
+   * @param files image files
+   * @return one L2-normalised embedding per file
+   * @throws Npid4jException when a file cannot be read or decoded, naming it
+   */
   public float[][] embed(List<Path> files) {
     List<Image> images = new ArrayList<>(files.size());
     for (Path f : files) {

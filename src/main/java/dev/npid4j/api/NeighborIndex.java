@@ -48,6 +48,10 @@ public final class NeighborIndex implements AutoCloseable {
   /**
    * An index over {@code vectors} (one row each; L2-normalised here, so that similarity is the
    * cosine), with {@code labels} (one per row, class ids from 0) or null.
+   *
+   * @param vectors the rows to search, all of one length
+   * @param labels one class id per row, or null
+   * @return the index
    */
   public static NeighborIndex of(float[][] vectors, int[] labels) {
     if (vectors.length == 0) {
@@ -67,6 +71,10 @@ public final class NeighborIndex implements AutoCloseable {
   /**
    * The memory bank of an npid4j checkpoint (one row per training image, in data-set order) as
    * an index; {@code labels} are the training set's, in the same order, or null.
+   *
+   * @param checkpoint an npid4j checkpoint ({@code checkpoint.torch} of a run directory)
+   * @param labels the training images' class ids in data-set order, or null
+   * @return the index
    */
   public static NeighborIndex fromCheckpoint(Path checkpoint, int[] labels) {
     return Npid4jException.wrap(() -> {
@@ -96,20 +104,42 @@ public final class NeighborIndex implements AutoCloseable {
     }
   }
 
+  /**
+   * The number of entries.
+   *
+   * @return rows in the index
+   */
   public int size() {
     return (int) vectors.size(0);
   }
 
+  /**
+   * The length of the vectors.
+   *
+   * @return the vectors' dimension
+   */
   public int dimension() {
     return (int) vectors.size(1);
   }
 
-  /** The {@code k} most similar entries to {@code query}, most similar first. */
+  /**
+   * The {@code k} most similar entries to {@code query}, most similar first.
+   *
+   * @param query a vector of {@link #dimension()} values (normalised here)
+   * @param k how many neighbours
+   * @return the neighbours, most similar first
+   */
   public List<Neighbor> search(float[] query, int k) {
     return search(new float[][] {query}, k).get(0);
   }
 
-  /** For each query, its {@code k} most similar entries, most similar first. */
+  /**
+   * For each query, its {@code k} most similar entries, most similar first.
+   *
+   * @param queries vectors of {@link #dimension()} values (normalised here)
+   * @param k how many neighbours per query
+   * @return one list of neighbours per query
+   */
   public List<List<Neighbor>> search(float[][] queries, int k) {
     int kk = Math.min(k, size());
     if (kk < 1) {
@@ -146,6 +176,11 @@ public final class NeighborIndex implements AutoCloseable {
    * NPID's weighted kNN vote for {@code query}: its {@code k} nearest entries vote for their
    * labels with weight exp(similarity / sigma) (NPID and VISSL use k=200, sigma=0.07); the label
    * with the largest total wins.
+   *
+   * @param query a vector of {@link #dimension()} values
+   * @param k how many neighbours vote
+   * @param sigma the vote's temperature
+   * @return the winning label
    */
   public int classify(float[] query, int k, double sigma) {
     if (labels.length > 0 && labels[0] < 0) {
@@ -177,7 +212,12 @@ public final class NeighborIndex implements AutoCloseable {
     }
   }
 
-  /** Writes the index to {@code file} (atomically), in torch.save's format. */
+  /**
+   * Writes the index to {@code file} (atomically), in torch.save's format.
+   *
+   * @param file where to write
+   * @throws IOException when it cannot be written
+   */
   public void save(Path file) throws IOException {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("format", FORMAT);
@@ -188,7 +228,13 @@ public final class NeighborIndex implements AutoCloseable {
     }
   }
 
-  /** Reads an index {@link #save} wrote, through the same checked reader as every weights file. */
+  /**
+   * Reads an index {@link #save} wrote, through the same checked reader as every weights file.
+   *
+   * @param file an index file
+   * @return the index
+   * @throws Npid4jException when the file is not an index, or not a readable one
+   */
   public static NeighborIndex load(Path file) {
     return Npid4jException.wrap(() -> {
       Object v = TorchFiles.load(file);

@@ -7,10 +7,21 @@ package dev.npid4j.api;
  * Bugs and failures of the machine (out of memory, a native error) are not wrapped.
  */
 public class Npid4jException extends RuntimeException {
+  /**
+   * A refusal with the error that caused it.
+   *
+   * @param message one line naming the input and the fix
+   * @param cause npid4j's own error
+   */
   public Npid4jException(String message, Throwable cause) {
     super(message, cause);
   }
 
+  /**
+   * A refusal.
+   *
+   * @param message one line naming the input and the fix
+   */
   public Npid4jException(String message) {
     super(message);
   }

@@ -40,6 +40,9 @@ public final class Training {
    * A run of {@code config} with {@code overrides}, checked as the command line checks it (every
    * key, value and cross-check) before anything is read or written.
    *
+   * @param config a bundled config name (e.g. {@code quickstart/npid_fashion_mnist}) or a YAML file
+   * @param overrides VISSL-style overrides, e.g. {@code config.CHECKPOINT.DIR=/runs/a}
+   * @return the run, not started
    * @throws Npid4jException for a config that is not valid, naming the key and the fix
    */
   public static Training of(String config, String... overrides) {
@@ -56,19 +59,35 @@ public final class Training {
     });
   }
 
-  /** Adds a listener: it sees every step, epoch, checkpoint and the end, and may keep state across a resume. */
+  /**
+   * Adds a listener: it sees every step, epoch, checkpoint and the end, and may keep state across a resume.
+   *
+   * @param listener the listener
+   * @return this run
+   */
   public Training listener(TrainingListener listener) {
     listeners.add(listener);
     return this;
   }
 
-  /** Where the progress lines go (the command line's stdout); by default nowhere. */
+  /**
+   * Where the progress lines go (the command line's stdout); by default nowhere.
+   *
+   * @param out the stream for progress lines
+   * @return this run
+   */
   public Training log(PrintStream out) {
     this.log = out;
     return this;
   }
 
-  /** Trains to the end (or resumes a run directory that holds a checkpoint) and returns what happened. */
+  /**
+   * Trains to the end (or resumes a run directory that holds a checkpoint) and returns what happened.
+   *
+   * @return the run's summary: epochs, steps, speed, the last loss and kNN
+   * @throws Npid4jException for a problem with the input (data, run directory)
+   * @throws TrainingFailure when training stops on the way (a NaN loss)
+   */
   public TrainSummary run() {
     return Npid4jException.wrap(() -> {
       Trainer t = new Trainer(cfg, log);

@@ -55,11 +55,20 @@ public abstract class BenchBase implements Callable<Integer> {
     }
   }
 
+  /** VmRSS: the resident set of this process now, native memory included. */
+  static double rssMb() {
+    return statusMb("VmRSS:");
+  }
+
   /** VmHWM: the peak resident set of this process, native memory included. */
   static double peakRssMb() {
+    return statusMb("VmHWM:");
+  }
+
+  private static double statusMb(String key) {
     try {
       for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (l.startsWith("VmHWM:")) {
+        if (l.startsWith(key)) {
           return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0;
         }
       }
