@@ -10,7 +10,12 @@ import dev.npid4j.torch.Ops;
 import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
 import java.awt.image.BufferedImage;
+import dev.npid4j.engine.MetricsLog;
+import dev.npid4j.formats.TorchFiles;
+import dev.npid4j.weights.CheckpointFile;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,6 +86,54 @@ public final class Embedder implements AutoCloseable {
       e.dimension = e.embed(new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB)).length;
       return e;
     });
+  }
+
+  /**
+   * Opens {@code weights} without naming a config: an npid4j checkpoint carries the resolved
+   * config it was trained with, which describes its model exactly; any other file (a VISSL
+   * checkpoint, a torchvision state dict) is taken as VISSL's NPID ResNet-50
+   * ({@code pretrain/npid/npid_8gpu_resnet} on the CPU).
+   *
+   * @param weights an npid4j checkpoint, a VISSL checkpoint or a torchvision state dict
+   * @return the open Embedder; close it to free the model
+   * @throws Npid4jException when the file is not what it should be
+   */
+  public static Embedder open(Path weights) {
+    String yaml = Npid4jException.wrap(() -> trainedConfig(weights));
+    if (yaml == null) {
+      return open(weights, "pretrain/npid/npid_8gpu_resnet", "config.MACHINE.DEVICE=cpu", "config.DISTRIBUTED.NUM_PROC_PER_NODE=1");
+    }
+    try {
+      Path dir = Files.createTempDirectory("npid4j-embedder");
+      Path file = dir.resolve("train_config.yaml");
+      try {
+        Files.writeString(file, yaml);
+        return open(weights, file.toString(), "config.MACHINE.DEVICE=cpu", "config.DISTRIBUTED.NUM_NODES=1",
+            "config.DISTRIBUTED.NUM_PROC_PER_NODE=1");
+      } finally {
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(dir);
+      }
+    } catch (IOException e) {
+      throw new Npid4jException("cannot write the checkpoint's config to a temp file: " + e.getMessage(), e);
+    }
+  }
+
+  /** The resolved config an npid4j checkpoint was trained with, or null for any other weights file. */
+  private static String trainedConfig(Path weights) {
+    if (!Files.isRegularFile(weights)) {
+      throw new Npid4jException(weights + ": no such file");
+    }
+    var checkpoint = CheckpointFile.of(TorchFiles.read(weights).value(), weights);
+    if (checkpoint.isEmpty()) {
+      return null;
+    }
+    try (CheckpointFile ck = checkpoint.get()) {
+      String yaml = MetricsLog.JSON.readTree(ck.metaJson()).path("config_yaml").asText("");
+      return yaml.isEmpty() ? null : yaml;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return null;
+    }
   }
 
   /**

@@ -31,6 +31,10 @@ public final class EmbedBench extends BenchBase {
   @Parameters(arity = "1..*", paramLabel = "ARG", description = "config=NAME and overrides describing the model.")
   List<String> config;
 
+  private static double heapMb() {
+    return Runtime.getRuntime().totalMemory() / 1048576.0;
+  }
+
   @Override
   public Integer call() throws Exception {
     start();
@@ -49,6 +53,8 @@ public final class EmbedBench extends BenchBase {
       e.embed(files);
       double listSeconds = (System.nanoTime() - t0) / 1e9;
       double rssAt1000 = -1;
+      double heapAt1000 = -1;
+      Map<String, Object> rssByCalls = new LinkedHashMap<>();
       long t1 = System.nanoTime();
       int timed = Math.min(calls, 1000);
       for (int i = 0; i < calls; i++) {
@@ -58,6 +64,10 @@ public final class EmbedBench extends BenchBase {
         }
         if (i + 1 == 1000) {
           rssAt1000 = rssMb();
+          heapAt1000 = heapMb();
+        }
+        if ((i + 1) % 10000 == 0 || i + 1 == 1000) {
+          rssByCalls.put(Integer.toString(i + 1), Math.round(rssMb() * 10) / 10.0);
         }
       }
       f.put("bench", "embed");
@@ -68,6 +78,10 @@ public final class EmbedBench extends BenchBase {
       f.put("calls", calls);
       f.put("rss_mb_after_1000_calls", rssAt1000);
       f.put("rss_mb_after_all_calls", rssMb());
+      // the JVM's own heap grows as it likes; what grows besides it is native memory
+      f.put("java_heap_committed_mb_after_1000_calls", heapAt1000);
+      f.put("java_heap_committed_mb_after_all_calls", heapMb());
+      f.put("rss_mb_by_calls", rssByCalls);
     }
     return emit(f);
   }

@@ -136,6 +136,29 @@ class ApiTest {
         assertThat(bank.search(v[0], 12)).hasSize(12);
       }
 
+      // callers on several threads get what one caller gets (the calls run one at a time)
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<float[]>> results = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+          Path f = files.get(i);
+          results.add(pool.submit(() -> e.embed(f)));
+        }
+        for (int i = 0; i < 12; i++) {
+          assertThat(results.get(i).get()).containsExactly(v[i], within(1e-5f));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      try (Embedder fromItsOwnConfig = Embedder.open(run.resolve("checkpoint.torch"))) {
+        assertThat(fromItsOwnConfig.embed(files.get(4))).containsExactly(v[4], within(1e-5f));
+      }
+
+      var bench = CliTestAccess.cli(concat(List.of("bench", "embed", "--weights", run.resolve("checkpoint.torch").toString(), "--folder",
+          imgs.toString(), "--calls", "3", "config=quickstart/npid_fashion_mnist"), o));
+      assertThat(bench.code()).as(bench.err()).isZero();
+      assertThat(CliTestAccess.json(bench.out().strip()).get("images").asInt()).isEqualTo(12);
+
       Path text = Files.writeString(dir.resolve("notes.jpg"), "not an image");
       assertThatThrownBy(() -> e.embed(text)).isInstanceOf(Npid4jException.class).hasMessageContaining("cannot be read as an image");
     }
