@@ -46,15 +46,18 @@ public final class Embedder implements AutoCloseable {
   private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
   private static final int BATCH = 32;
 
-  private final TrainedModel trained;
+  private TrainedModel trained;
   private final Transforms transforms;
   private final int channels;
   private final long maxPixels;
   private int dimension;
   private boolean closed;
 
+  private final boolean headLoaded;
+
   private Embedder(TrainedModel trained, Transforms transforms, int channels, long maxPixels) {
     this.trained = trained;
+    this.headLoaded = trained.headLoaded();
     this.transforms = transforms;
     this.channels = channels;
     this.maxPixels = maxPixels;
@@ -68,7 +71,7 @@ public final class Embedder implements AutoCloseable {
    * @param config a bundled config name (e.g. {@code quickstart/npid_fashion_mnist},
    *     {@code pretrain/npid/npid_8gpu_resnet}) or a YAML file
    * @param overrides VISSL-style overrides, e.g. {@code config.MODEL.WEIGHTS_INIT.REMOVE_PREFIX=module.}
-   * @return the open Embedder; close it to free the model
+   * @return the open Embedder
    * @throws Npid4jException when the config or the file is not what it should be
    */
   public static Embedder open(Path weights, String config, String... overrides) {
@@ -95,7 +98,7 @@ public final class Embedder implements AutoCloseable {
    * ({@code pretrain/npid/npid_8gpu_resnet} on the CPU).
    *
    * @param weights an npid4j checkpoint, a VISSL checkpoint or a torchvision state dict
-   * @return the open Embedder; close it to free the model
+   * @return the open Embedder
    * @throws Npid4jException when the file is not what it should be
    */
   public static Embedder open(Path weights) {
@@ -151,7 +154,7 @@ public final class Embedder implements AutoCloseable {
    * @return true for the head's output
    */
   public boolean usesHead() {
-    return trained.headLoaded();
+    return headLoaded;
   }
 
   /**
@@ -249,12 +252,14 @@ public final class Embedder implements AutoCloseable {
     }
   }
 
-  /** Frees the model. The Embedder cannot be used afterwards. */
+  /**
+   * Ends the use of this Embedder: later calls fail. The model's native memory goes back when the
+   * Embedder is no longer referenced (npid4j never deletes a libtorch module by hand: its
+   * registered submodules are shared with the parent, and deleting one twice would crash).
+   */
   @Override
   public synchronized void close() {
-    if (!closed) {
-      closed = true;
-      trained.model().close();
-    }
+    closed = true;
+    trained = null;
   }
 }
