@@ -50,7 +50,8 @@ final class ImageDecoder {
   }
 
   private static void checkPixels(long width, long height, long maxPixels) {
-    if (width <= 0 || height <= 0 || width * height > Math.min(maxPixels, HARD_MAX_PIXELS)) {
+    // a zero or negative size is no bomb: the decoder reports such a file as unreadable
+    if (width > 0 && height > 0 && width * height > Math.min(maxPixels, HARD_MAX_PIXELS)) {
       throw new TooManyPixels(width, height, Math.min(maxPixels, HARD_MAX_PIXELS));
     }
   }
