@@ -1,7 +1,6 @@
 package dev.npid4j.formats;
 
 import dev.npid4j.UserError;
-import dev.npid4j.torch.Scopes;
 import dev.npid4j.torch.Tensors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,9 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +27,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>The reader trusts nothing in the file: every declared length is checked against the bytes
  * that are there before anything is allocated, zip records may not expand more than
- * {@value #MAX_EXPANSION} times nor overlap, a tensor view must lie inside its storage, and the
- * value tree is walked once per object (shared and self-containing structures cost nothing
- * extra). Every refusal is a {@link UserError} naming the file.
+ * {@value #MAX_EXPANSION} times nor overlap, and the value tree is made into tensors by
+ * {@link TensorTree} (views inside their storage, each object visited once). Every refusal is a
+ * {@link UserError} naming the file.
  */
 public final class TorchFiles {
   private TorchFiles() {}
@@ -42,7 +39,7 @@ public final class TorchFiles {
   /** Most a compressed zip record may expand (torch.save stores records uncompressed). */
   public static final int MAX_EXPANSION = 100;
   /** Deepest nesting of containers in a file's value. */
-  public static final int MAX_DEPTH = 1000;
+  public static final int MAX_DEPTH = TensorTree.MAX_DEPTH;
 
   private static final java.math.BigInteger LEGACY_MAGIC = new java.math.BigInteger("1950a86a20f9469cfc6c", 16);
 
@@ -54,12 +51,6 @@ public final class TorchFiles {
       Map.entry("ShortStorage", ScalarType.Short), Map.entry("CharStorage", ScalarType.Char),
       Map.entry("ByteStorage", ScalarType.Byte), Map.entry("BoolStorage", ScalarType.Bool),
       Map.entry("UntypedStorage", ScalarType.Byte));
-
-  /** A storage named by a pickle, read once its bytes are reachable. */
-  private record StorageRef(String key, ScalarType dtype, long numel) {}
-
-  /** A tensor as the pickle describes it: a strided view of a storage. */
-  private record TensorRef(StorageRef storage, long offset, long[] size, long[] stride) {}
 
   /**
    * What a file holds. {@code scripted}: the file is a TorchScript archive (it has {@code code/}
@@ -116,7 +107,7 @@ public final class TorchFiles {
       byte[] pickle = zip.read(pkl, -1, MAX_PICKLE_BYTES);
       Object root = pickle(ByteBuffer.wrap(pickle), TorchFiles::storageRef);
       Map<String, Tensor> storages = new HashMap<>();
-      Object value = new Resolver(ref -> storages.computeIfAbsent(ref.key(), k -> {
+      Object value = TensorTree.resolve(ref -> storages.computeIfAbsent(ref.key(), k -> {
         long bytes = Math.multiplyExact(ref.numel(), elementSize(ref.dtype()));
         // the record streams into the tensor's own memory, which is allocated only after the
         // record's header has shown that it holds these bytes
@@ -132,7 +123,7 @@ public final class TorchFiles {
           throw new IllegalStateException(ex.getMessage(), ex);
         }
         return t[0] != null ? t[0] : Tensors.empty(Tensors.options(ref.dtype()), ref.numel());
-      })).resolve(root, 0);
+      }), root);
       return new Contents(value, scripted);
     }
   }
@@ -152,12 +143,12 @@ public final class TorchFiles {
       if (!(keys instanceof List<?> keyList)) {
         throw new IOException("the storage key list is a " + Py.typeName(keys));
       }
-      Map<String, StorageRef> refs = new HashMap<>();
-      collectStorages(root, refs, new IdentityHashMap<>(), 0);
+      Map<String, TensorTree.StorageRef> refs = new HashMap<>();
+      TensorTree.collectStorages(root, refs);
       Map<String, Tensor> storages = new HashMap<>();
       for (Object k : keyList) {
         String key = String.valueOf(k);
-        StorageRef ref = refs.get(key);
+        TensorTree.StorageRef ref = refs.get(key);
         long count = buf.getLong();
         ScalarType dtype = ref == null ? ScalarType.Byte : ref.dtype();
         long bytes = count < 0 ? -1 : Math.multiplyExact(count, elementSize(dtype));
@@ -168,37 +159,13 @@ public final class TorchFiles {
         buf.get(data);
         storages.put(key, storageTensor(data, dtype));
       }
-      return new Resolver(ref -> {
+      return TensorTree.resolve(ref -> {
         Tensor t = storages.get(ref.key());
         if (t == null) {
           throw new IllegalStateException("storage " + ref.key() + " is missing");
         }
         return t;
-      }).resolve(root, 0);
-    }
-  }
-
-  private static void collectStorages(Object v, Map<String, StorageRef> out, IdentityHashMap<Object, Boolean> seen, int depth) {
-    if (v == null || seen.put(v, Boolean.TRUE) != null) {
-      return;
-    }
-    checkDepth(depth);
-    if (v instanceof TensorRef t) {
-      out.put(t.storage().key(), t.storage());
-    } else if (v instanceof Map<?, ?> m) {
-      m.values().forEach(x -> collectStorages(x, out, seen, depth + 1));
-    } else if (v instanceof List<?> l) {
-      l.forEach(x -> collectStorages(x, out, seen, depth + 1));
-    } else if (v instanceof Py.Tuple t) {
-      t.items().forEach(x -> collectStorages(x, out, seen, depth + 1));
-    } else if (v instanceof Py.Opaque o) {
-      collectStorages(o.state(), out, seen, depth + 1);
-    }
-  }
-
-  private static void checkDepth(int depth) {
-    if (depth > MAX_DEPTH) {
-      throw new IllegalStateException("values nested deeper than " + MAX_DEPTH + " levels");
+      }, root);
     }
   }
 
@@ -219,7 +186,7 @@ public final class TorchFiles {
     if (!(id.get(2) instanceof String key) || !(id.get(4) instanceof Long numel) || numel < 0) {
       throw new IllegalStateException("a storage id without a string key and a non-negative size");
     }
-    return new StorageRef(key, dtype, numel);
+    return new TensorTree.StorageRef(key, dtype, numel);
   }
 
   /** The calls torch.save's pickles make; anything else stays opaque. */
@@ -227,10 +194,10 @@ public final class TorchFiles {
     String f = g.toString();
     switch (f) {
       case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor" -> {
-        if (args.size() < 4 || !(args.get(0) instanceof StorageRef s) || !(args.get(1) instanceof Long offset)) {
+        if (args.size() < 4 || !(args.get(0) instanceof TensorTree.StorageRef s) || !(args.get(1) instanceof Long offset)) {
           throw new IllegalStateException(f + " called without a storage and an offset");
         }
-        return new TensorRef(s, offset, longs(args.get(2)), longs(args.get(3)));
+        return new TensorTree.TensorRef(s, offset, longs(args.get(2)), longs(args.get(3)));
       }
       case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state", "torch.nn.parameter.Parameter" -> {
         return args.size() > 0 ? args.get(0) : null;
@@ -253,101 +220,6 @@ public final class TorchFiles {
       out[i] = v;
     }
     return out;
-  }
-
-  /**
-   * Turns the pickle's value tree into plain Java values with tensors, visiting each object once:
-   * a structure that shares a sub-list a million times costs one visit, one that contains itself
-   * is refused.
-   */
-  private static final class Resolver {
-    private static final Object IN_PROGRESS = new Object();
-    private final Function<StorageRef, Tensor> storage;
-    private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>();
-
-    Resolver(Function<StorageRef, Tensor> storage) {
-      this.storage = storage;
-    }
-
-    Object resolve(Object v, int depth) {
-      if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Py.Global) {
-        return v;
-      }
-      Object known = done.get(v);
-      if (known == IN_PROGRESS) {
-        throw new IllegalStateException("a " + Py.typeName(v) + " that contains itself");
-      }
-      if (known != null) {
-        return known;
-      }
-      checkDepth(depth);
-      done.put(v, IN_PROGRESS);
-      Object out = build(v, depth);
-      done.put(v, out == null ? NULL : out);
-      return out;
-    }
-
-    private static final Object NULL = new Object();
-
-    private Object build(Object v, int depth) {
-      if (v instanceof TensorRef t) {
-        return tensor(t);
-      }
-      if (v instanceof Map<?, ?> m) {
-        Map<Object, Object> out = new LinkedHashMap<>();
-        m.forEach((k, x) -> out.put(k, unwrap(resolve(x, depth + 1))));
-        return out;
-      }
-      if (v instanceof List<?> l) {
-        List<Object> out = new ArrayList<>(l.size());
-        l.forEach(x -> out.add(unwrap(resolve(x, depth + 1))));
-        return out;
-      }
-      if (v instanceof Py.Tuple t) {
-        List<Object> out = new ArrayList<>(t.size());
-        t.items().forEach(x -> out.add(unwrap(resolve(x, depth + 1))));
-        return new Py.Tuple(out);
-      }
-      if (v instanceof Py.Opaque o && o.type() != null && isScriptModule(o.type()) && o.state() instanceof Map<?, ?> state) {
-        return resolve(state, depth + 1); // a TorchScript module's attributes
-      }
-      return v;
-    }
-
-    private static Object unwrap(Object o) {
-      return o == NULL ? null : o;
-    }
-
-    private Tensor tensor(TensorRef t) {
-      StorageRef s = t.storage();
-      long numel = 1;
-      long last = t.offset();
-      for (int i = 0; i < t.size().length; i++) {
-        numel = Math.multiplyExact(numel, t.size()[i]);
-        if (t.size()[i] > 0) {
-          last = Math.addExact(last, Math.multiplyExact(t.size()[i] - 1, t.stride()[i]));
-        }
-      }
-      if (t.size().length != t.stride().length) {
-        throw new IllegalStateException("a tensor with " + t.size().length + " sizes but " + t.stride().length + " strides");
-      }
-      if (numel > s.numel()) {
-        throw new IllegalStateException("a tensor view of " + numel + " elements over a storage of " + s.numel());
-      }
-      if (numel > 0 && last >= s.numel()) {
-        throw new IllegalStateException("a tensor view reaching element " + last + " of a storage of " + s.numel()
-            + " (offset " + t.offset() + ")");
-      }
-      Tensor st = storage.apply(s);
-      try (var scope = Scopes.open()) {
-        return Tensors.keep(Tensors.stridedCopy(st, t.size(), t.stride(), t.offset()));
-      }
-    }
-  }
-
-  /** Classes a TorchScript archive's pickle names for its modules: {@code __torch__.<...>}. */
-  private static boolean isScriptModule(Py.Global g) {
-    return g.module().equals("__torch__") || g.module().startsWith("__torch__.");
   }
 
   private static Tensor storageTensor(byte[] bytes, ScalarType dtype) {
