@@ -50,10 +50,8 @@ public final class Embedder implements AutoCloseable {
   private final Transforms transforms;
   private final int channels;
   private final long maxPixels;
-  private int dimension;
-  private boolean closed;
-
   private final boolean headLoaded;
+  private int dimension;
 
   private Embedder(TrainedModel trained, Transforms transforms, int channels, long maxPixels) {
     this.trained = trained;
@@ -204,30 +202,36 @@ public final class Embedder implements AutoCloseable {
   }
 
   private synchronized float[][] embedImages(List<Image> images) {
-    if (closed) {
+    if (trained == null) {
       throw new IllegalStateException("this Embedder is closed");
     }
     float[][] out = new float[images.size()][];
-    SplittableRandom unused = new SplittableRandom(0); // evaluation transforms draw nothing
-    int i = 0;
-    while (i < images.size()) {
+    int next = 0; // the next image to transform; each is transformed once
+    Image carried = null; // transformed, of another size than the batch before it
+    int done = 0;
+    while (done < images.size()) {
       List<Image> batch = new ArrayList<>();
-      Image first = transforms.apply(images.get(i).withChannels(channels), unused);
-      batch.add(first);
-      int j = i + 1;
-      while (j < images.size() && batch.size() < BATCH) {
-        Image next = transforms.apply(images.get(j).withChannels(channels), unused);
-        if (next.height() != first.height() || next.width() != first.width()) {
-          break; // a batch holds one size; the next starts here
+      batch.add(carried != null ? carried : prepare(images.get(next++)));
+      carried = null;
+      Image first = batch.get(0);
+      while (next < images.size() && batch.size() < BATCH) {
+        Image img = prepare(images.get(next++));
+        if (img.height() != first.height() || img.width() != first.width()) {
+          carried = img; // a batch holds one size; this one starts the next
+          break;
         }
-        batch.add(next);
-        j++;
+        batch.add(img);
       }
       float[][] vectors = forward(batch);
-      System.arraycopy(vectors, 0, out, i, vectors.length);
-      i += batch.size();
+      System.arraycopy(vectors, 0, out, done, vectors.length);
+      done += vectors.length;
     }
     return out;
+  }
+
+  /** The model's input for {@code img}: its channels converted, then the evaluation transforms (which draw nothing). */
+  private Image prepare(Image img) {
+    return transforms.apply(img.withChannels(channels), new SplittableRandom(0));
   }
 
   private float[][] forward(List<Image> batch) {
@@ -240,7 +244,7 @@ public final class Embedder implements AutoCloseable {
     NpidModel model = trained.model();
     try (var scope = Scopes.open(); var g = NoGrad.open()) {
       Tensor x = Tensors.fromFloats(flat, batch.size(), first.channels(), first.height(), first.width());
-      Tensor y = trained.headLoaded() ? model.forward(x) : model.trunk().forward(x);
+      Tensor y = headLoaded ? model.forward(x) : model.trunk().forward(x);
       Tensor n = Ops.l2Normalize(y.reshape(batch.size(), -1));
       float[] v = Tensors.toFloats(n);
       int d = (int) n.size(1);
@@ -259,7 +263,6 @@ public final class Embedder implements AutoCloseable {
    */
   @Override
   public synchronized void close() {
-    closed = true;
     trained = null;
   }
 }

@@ -160,6 +160,17 @@ class ApiTest {
       assertThat(CliTestAccess.json(bench.out().strip()).get("images").asInt()).isEqualTo(12);
 
       Path text = Files.writeString(dir.resolve("notes.jpg"), "not an image");
+      // images of several sizes (no resizing transform): batches break where the size changes, each image transformed once
+      List<String> unresized = new ArrayList<>(o);
+      unresized.add("config.DATA.TEST.TRANSFORMS=[{name:ToTensor}]");
+      try (Embedder sizes = Embedder.open(run.resolve("checkpoint.torch"), "quickstart/npid_fashion_mnist",
+          unresized.toArray(String[]::new))) {
+        List<Path> mixed = List.of(files.get(0), files.get(0), files.get(1), files.get(6), files.get(6));
+        float[][] together = sizes.embed(mixed);
+        for (int i = 0; i < mixed.size(); i++) {
+          assertThat(together[i]).as("image %d", i).containsExactly(sizes.embed(mixed.get(i)), within(1e-5f));
+        }
+      }
       assertThatThrownBy(() -> e.embed(text)).isInstanceOf(Npid4jException.class).hasMessageContaining("cannot be read as an image");
     }
   }
