@@ -61,7 +61,7 @@ public record DataSplit(
   private static long maxImagePixels(ConfigTree t) {
     String key = "config.DATA.MAX_IMAGE_PIXELS";
     long v = t.getLong(key);
-    long hard = (Integer.MAX_VALUE - 16) / 3;
+    long hard = dev.npid4j.data.Image.HARD_MAX_PIXELS;
     if (v < 1 || v > hard) {
       throw new ConfigError(key + " must be 1.." + hard + " (3 planes of float pixels fill one Java array), got " + v);
     }

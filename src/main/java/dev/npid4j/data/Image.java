@@ -61,6 +61,9 @@ public record Image(int channels, int height, int width, float[] data, boolean t
   /** Pillow's default pixel limit (MAX_IMAGE_PIXELS), config.DATA.MAX_IMAGE_PIXELS's default. */
   public static final long PILLOW_MAX_PIXELS = ImageDecoder.PILLOW_MAX_PIXELS;
 
+  /** The largest pixel limit there can be: 3 planes of float pixels must fit one Java array. */
+  public static final long HARD_MAX_PIXELS = ImageDecoder.HARD_MAX_PIXELS;
+
   /** This image with {@code channels} channels: gray replicated to RGB, RGB to gray with PIL's L weights. */
   public Image withChannels(int channels) {
     return ChannelAdapter.convert(this, channels);

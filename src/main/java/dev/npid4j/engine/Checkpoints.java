@@ -6,7 +6,6 @@ import dev.npid4j.UserError;
 import dev.npid4j.loss.NceLossWithMemory;
 import dev.npid4j.model.NpidModel;
 import dev.npid4j.optim.Sgd;
-import dev.npid4j.formats.Py;
 import dev.npid4j.formats.TorchFiles;
 import dev.npid4j.torch.NoGrad;
 import dev.npid4j.torch.StateDict;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -57,24 +55,10 @@ public final class Checkpoints {
     // every tensor handle made here (state-dict views, CPU copies of a GPU run's tensors) is freed
     // with this scope: ranks run without JavaCPP's GC deallocation
     try (var scope = Scopes.open()) {
-      Map<String, Object> root = new LinkedHashMap<>();
-      root.put("format", (long) FORMAT);
       // GPU tensors are copied to the CPU as they are written: a GPU run's checkpoint loads anywhere
-      root.put("model", new Py.OrderedDict(StateDict.of(model)));
-      Map<String, Object> l = new LinkedHashMap<>();
-      l.put("memory", loss.memory());
-      // a tensor, not a Python float: the weights_only loader of PyTorch 1.13 (Debian 12's) has no BINFLOAT
-      l.put("Z", Tensors.fromDoubles(new double[] {loss.z()}, 1));
-      root.put("loss", l);
-      Map<String, Object> o = new LinkedHashMap<>();
-      o.put("momentum_buffers", new ArrayList<Object>(sgd.momentumBuffers()));
-      o.put("started", sgd.started());
-      root.put("optimizer", o);
-      root.put("epoch", (long) next.epoch());
-      root.put("step_in_epoch", (long) next.stepInEpoch());
-      root.put("iteration", next.globalStep());
-      root.put("rng_state", torch.getDefaultCPUGenerator().get_state());
-      root.put("meta", state.toJson());
+      Map<String, Object> root = CheckpointFile.layout(StateDict.of(model), loss.memory(), loss.z(), sgd.momentumBuffers(),
+          sgd.started(), next.epoch(), next.stepInEpoch(), next.globalStep(), torch.getDefaultCPUGenerator().get_state(),
+          state.toJson());
       TorchFiles.save(target, root);
     } catch (RuntimeException e) {
       throw new IOException(e.getMessage(), e); // libtorch reports errors (a failed GPU copy, ...) as c10::Error

@@ -66,6 +66,34 @@ public record CheckpointFile(int format, Map<String, Tensor> model, Tensor memor
     }
   }
 
+  /**
+   * What a format-2 checkpoint holds, as the value torch.save's format writes (the reader is
+   * {@link #format2} below): a dict of the model's state dict, the loss's bank and Z, the
+   * optimizer's momentum buffers (null where a parameter has none), the position, the generator
+   * state and the JSON metadata.
+   */
+  public static Map<String, Object> layout(Map<String, Tensor> model, Tensor memory, double z, List<Tensor> momentumBuffers,
+      boolean started, int epoch, int stepInEpoch, long iteration, Tensor rngState, String metaJson) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("format", (long) FORMAT);
+    root.put("model", new Py.OrderedDict(model));
+    Map<String, Object> loss = new LinkedHashMap<>();
+    loss.put("memory", memory);
+    // a tensor, not a Python float: the weights_only loader of PyTorch 1.13 (Debian 12's) has no BINFLOAT
+    loss.put("Z", Tensors.fromDoubles(new double[] {z}, 1));
+    root.put("loss", loss);
+    Map<String, Object> optimizer = new LinkedHashMap<>();
+    optimizer.put("momentum_buffers", new java.util.ArrayList<Object>(momentumBuffers));
+    optimizer.put("started", started);
+    root.put("optimizer", optimizer);
+    root.put("epoch", (long) epoch);
+    root.put("step_in_epoch", (long) stepInEpoch);
+    root.put("iteration", iteration);
+    root.put("rng_state", rngState);
+    root.put("meta", metaJson);
+    return root;
+  }
+
   private static CheckpointFile format2(Map<?, ?> root, Map<?, ?> model, Path file) {
     Map<?, ?> loss = map(root, "loss", file);
     Map<?, ?> opt = map(root, "optimizer", file);
